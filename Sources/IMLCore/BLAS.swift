@@ -1,0 +1,29 @@
+// Matrix products through OpenBLAS' cblas_sgemm, row-major.
+//
+//   C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C[M,N]
+//   op(A) = A (stored M x K, lda >= K) or A^T (A stored K x M, lda >= M); likewise for B.
+
+import CBLAS
+
+public enum BLAS {
+    @inline(__always)
+    public static func sgemm(transA: Bool = false, transB: Bool = false,
+                             m: Int, n: Int, k: Int,
+                             alpha: Float = 1,
+                             a: UnsafePointer<Float>, lda: Int? = nil,
+                             b: UnsafePointer<Float>, ldb: Int? = nil,
+                             beta: Float = 0,
+                             c: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
+        let lda = lda ?? (transA ? m : k)
+        let ldb = ldb ?? (transB ? k : n)
+        let ldc = ldc ?? n
+        cblas_sgemm(CblasRowMajor,
+                    transA ? CblasTrans : CblasNoTrans,
+                    transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Threads OpenBLAS may use. Single-threaded BLAS makes results bit-identical run to run.
+    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+}

@@ -1,0 +1,106 @@
+// A Float32 tensor: a shape and one contiguous, row-major buffer that the tensor owns.
+//
+// Layers keep their parameters, gradients and activations in named Tensors allocated once
+// (llm.c style) and reused across steps; hot loops work on raw pointers (`withPointer`), never on
+// per-element allocations. Tensor is a final class so a layer can hand out references to its
+// buffers (parameters/gradients lists for the optimizer) without copies.
+
+import IMLBase
+
+public final class Tensor {
+    public private(set) var shape: [Int]
+    public private(set) var count: Int
+    /// Capacity-managed storage; `count` elements are in use.
+    public private(set) var storage: UnsafeMutablePointer<Float>
+    private var capacity: Int
+
+    public init(_ shape: [Int], fill: Float = 0) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        self.capacity = max(count, 1)
+        self.storage = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
+        storage.initialize(repeating: fill, count: capacity)
+    }
+
+    public convenience init(_ shape: [Int], values: [Float]) {
+        self.init(shape)
+        precondition(values.count == count, "\(values.count) values for shape \(shape)")
+        values.withUnsafeBufferPointer { storage.update(from: $0.baseAddress!, count: count) }
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Reuse the buffer for a new shape (e.g. a smaller last batch); grows only when needed.
+    /// Contents are unspecified after a resize that grows.
+    public func resize(_ newShape: [Int]) {
+        let n = newShape.reduce(1, *)
+        if n > capacity {
+            storage.deallocate()
+            capacity = n
+            storage = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
+            storage.initialize(repeating: 0, count: capacity)
+        }
+        shape = newShape
+        count = n
+    }
+
+    public var pointer: UnsafeMutablePointer<Float> { storage }
+    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: storage, count: count) }
+
+    @inline(__always) public subscript(i: Int) -> Float {
+        get { storage[i] }
+        set { storage[i] = newValue }
+    }
+
+    public var array: [Float] { Array(buffer) }
+
+    public func zero() { storage.update(repeating: 0, count: count) }
+    public func fill(_ v: Float) { storage.update(repeating: v, count: count) }
+
+    public func copy(from other: Tensor) {
+        precondition(other.count == count, "copy of \(other.shape) into \(shape)")
+        storage.update(from: other.storage, count: count)
+    }
+
+    public func clone() -> Tensor {
+        let t = Tensor(shape)
+        t.copy(from: self)
+        return t
+    }
+
+    // MARK: initialisers (all draw from a caller-owned SeededRandom, so init is reproducible)
+
+    public func fillUniform(_ low: Float, _ high: Float, _ rng: inout SeededRandom) {
+        for i in 0..<count { storage[i] = low + (high - low) * rng.uniformFloat() }
+    }
+
+    public func fillNormal(mean: Float = 0, std: Float, _ rng: inout SeededRandom) {
+        for i in 0..<count { storage[i] = mean + std * Float(rng.normal()) }
+    }
+
+    /// Kaiming/He uniform for ReLU layers: U(-b, b), b = sqrt(6 / fanIn).
+    public func fillKaimingUniform(fanIn: Int, _ rng: inout SeededRandom) {
+        let b = (6.0 / Float(fanIn)).squareRoot()
+        fillUniform(-b, b, &rng)
+    }
+
+    /// Xavier/Glorot uniform: U(-b, b), b = sqrt(6 / (fanIn + fanOut)).
+    public func fillXavierUniform(fanIn: Int, fanOut: Int, _ rng: inout SeededRandom) {
+        let b = (6.0 / Float(fanIn + fanOut)).squareRoot()
+        fillUniform(-b, b, &rng)
+    }
+}
+
+/// A parameter tensor with its gradient, as the optimizer sees it.
+public struct Parameter {
+    public let name: String
+    public let value: Tensor
+    public let grad: Tensor
+    /// Whether AdamW's decoupled weight decay applies (weights yes, biases and norms no).
+    public let decay: Bool
+    public init(_ name: String, _ value: Tensor, _ grad: Tensor, decay: Bool = true) {
+        precondition(value.shape == grad.shape)
+        self.name = name; self.value = value; self.grad = grad; self.decay = decay
+    }
+}

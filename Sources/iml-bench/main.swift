@@ -1,0 +1,1 @@
+print("iml-bench: not yet")

@@ -1,0 +1,1 @@
+print("mnist-iml: not yet")
