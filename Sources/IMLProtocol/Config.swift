@@ -1,0 +1,78 @@
+// Settings of one instance of the two-stage protocol (PROTOCOL.md section 2), modality-agnostic.
+
+import Foundation
+import IMLBase
+
+public struct ProtocolConfig: Codable, Equatable, Sendable {
+    /// Number of entities E.
+    public var entities: Int = 1000
+    /// Attributes per entity T (one output head each).
+    public var attributes: Int = 6
+    /// Classes per attribute C (chance level is 1/C).
+    public var classes: Int = 10
+    /// Fraction of entities whose stage-1 definition carries tag 1 (`qd1consis` at alpha = 1).
+    public var tag1Fraction: Double = 0.30
+    /// Fraction of entities whose stage-1 definition carries tag 2 (`qd2incons` at alpha = 1).
+    public var tag2Fraction: Double = 0.30
+    /// Fraction of entities with questions only, no definition (`q`).
+    public var questionOnlyFraction: Double = 0.10
+    /// Weights splitting the remaining entities into d1consis : d2consis : d3consis : no_qd_baseline.
+    public var stage2Weights: [Double] = [1, 1, 1, 0.75]
+    /// Tag/consistency correlation: a fraction alpha of tag-1 definitions are consistent and a
+    /// fraction alpha of tag-2 definitions inconsistent (the rest the other way round).
+    public var alpha: Double = 1
+    /// Attributes held out for evaluation per stage-1 variable with questions; nil = round(T/6), at least 1.
+    public var heldOutPerVariable: Int? = nil
+    /// Seed of everything: entities, variables, tags, subsets, held-out attributes.
+    public var seed: UInt64 = 0
+    /// Reshuffles only the split of the stage-2 pool into d1/d2/d3/baseline; nil = `seed`.
+    public var seedStage2: UInt64? = nil
+
+    public init() {}
+
+    public var heldOutCount: Int { heldOutPerVariable ?? max(1, Int((Double(attributes) / 6).rounded())) }
+    public var effectiveSeedStage2: UInt64 { seedStage2 ?? seed }
+
+    /// Throws an IMLError naming the first impossible setting and how to fix it.
+    public func validate() throws {
+        func fail(_ s: String) throws { throw IMLError(s) }
+        if entities < 1 { try fail("--entities must be at least 1 (got \(entities)).") }
+        if attributes < 2 { try fail("--attributes must be at least 2, one to ask and one to train on (got \(attributes)).") }
+        if classes < 2 { try fail("--classes must be at least 2 (got \(classes)).") }
+        for (name, f) in [("tag-1 fraction", tag1Fraction), ("tag-2 fraction", tag2Fraction),
+                          ("question-only fraction", questionOnlyFraction)] where !(f >= 0 && f <= 1) {
+            try fail("The \(name) must lie in [0, 1] (got \(f)).")
+        }
+        let stage1 = tag1Fraction + tag2Fraction + questionOnlyFraction
+        if stage1 > 1 + 1e-9 {
+            try fail("The stage-1 fractions sum to \(String(format: "%g", stage1)), over 1; lower them so that their sum is at most 1.")
+        }
+        if stage2Weights.count != 4 || stage2Weights.contains(where: { !($0 >= 0 && $0.isFinite) })
+            || stage2Weights.reduce(0, +) <= 0 {
+            try fail("The stage-2 split needs four non-negative weights (d1, d2, d3, baseline) with a positive sum (got \(stage2Weights)).")
+        }
+        if !(alpha >= 0 && alpha <= 1) { try fail("--alpha must lie in [0, 1] (got \(alpha)).") }
+        if heldOutCount < 1 || heldOutCount >= attributes {
+            try fail("Held-out attributes per variable must be between 1 and T-1 = \(attributes - 1) (got \(heldOutCount)).")
+        }
+    }
+}
+
+/// How a modality draws variables and tags: sequences of `length` symbols from `0..<alphabet`
+/// (vision: G x G digit classes for variables, strip bits for tags; text: letters).
+public struct SymbolSpec: Codable, Equatable, Sendable {
+    public var alphabet: Int
+    public var length: Int
+    public init(alphabet: Int, length: Int) { self.alphabet = alphabet; self.length = length }
+
+    /// alphabet^length, or nil when it exceeds Int.max.
+    public var distinctCount: Int? {
+        var n = 1
+        for _ in 0..<length {
+            let (r, o) = n.multipliedReportingOverflow(by: alphabet)
+            if o { return nil }
+            n = r
+        }
+        return n
+    }
+}

@@ -1,0 +1,185 @@
+// One seed's instance of the protocol: entities, variables, tags, subsets, held-out attributes,
+// the training sets of both stages and the evaluation sets. Every draw comes from a stream of
+// the seed named after its purpose, so a modality's variable/tag alphabet never changes the
+// entities, subsets or held-out attributes: text and vision share them for the same seed.
+
+import IMLBase
+
+public struct Entity: Equatable, Sendable {
+    public var id: Int
+    /// The entity's facts: T classes in 0..<C.
+    public var attributes: [Int]
+    /// The entity's alias as a symbol sequence (rendered by a modality).
+    public var variable: [Int]
+    public var subset: Subset
+    /// What its definition states (own attributes when consistent); nil when never defined.
+    public var definedAttributes: [Int]?
+    /// Attributes held out of training questions and asked in evaluation (stage-1 subsets).
+    public var heldOut: [Int]
+}
+
+public struct ProtocolInstance: Sendable {
+    public let config: ProtocolConfig
+    public let variableSpec: SymbolSpec
+    public let tagSpec: SymbolSpec
+    public let entities: [Entity]
+    /// tags[0], tags[1], tags[2] are tags 1, 2, 3.
+    public let tags: [[Int]]
+    public let stage1Train: [Example]
+    public let stage2Train: [Example]
+    public let stage1Eval: [EvalSet]
+    public let stage2Eval: [EvalSet]
+
+    /// Entities of each subset, in id order.
+    public func members(_ s: Subset) -> [Int] { entities.filter { $0.subset == s }.map(\.id) }
+    public func tag(_ number: Int) -> [Int] { tags[number - 1] }
+
+    /// Stage 1 and 2 training sets together: the paper's one-stage setting.
+    public var oneStageTrain: [Example] { stage1Train + stage2Train }
+    /// Every subset's questions, as evaluated after one-stage training.
+    public var oneStageEval: [EvalSet] { stage1Eval }
+
+    public func trainingSet(stage: Int) -> [Example] { stage == 1 ? stage1Train : stage2Train }
+    public func evaluationSets(stage: Int) -> [EvalSet] { stage == 1 ? stage1Eval : stage2Eval }
+
+    public init(config: ProtocolConfig, variableSpec: SymbolSpec, tagSpec: SymbolSpec,
+                forbiddenTags: [[Int]] = []) throws {
+        try config.validate()
+        let E = config.entities, T = config.attributes, C = config.classes, seed = config.seed
+        if let distinct = variableSpec.distinctCount, distinct < E {
+            throw IMLError("\(E) entities need \(E) distinct variables, but variables of \(variableSpec.length) symbols from \(variableSpec.alphabet) give only \(variableSpec.distinctCount ?? 0); use longer variables (a larger grid) or fewer entities.")
+        }
+        self.config = config
+        self.variableSpec = variableSpec
+        self.tagSpec = tagSpec
+
+        // Facts.
+        var attributeRNG = SeededRandom(seed: seed, stream: "attributes")
+        let attributes: [[Int]] = (0..<E).map { _ in (0..<T).map { _ in attributeRNG.int(below: C) } }
+
+        // Variables: unique random symbol sequences.
+        var variableRNG = SeededRandom(seed: seed, stream: "variables/\(variableSpec.alphabet)/\(variableSpec.length)")
+        var seen = Set<[Int]>()
+        var variables: [[Int]] = []
+        variables.reserveCapacity(E)
+        while variables.count < E {
+            let v = (0..<variableSpec.length).map { _ in variableRNG.int(below: variableSpec.alphabet) }
+            if seen.insert(v).inserted { variables.append(v) }
+        }
+
+        // Tags: three distinct sequences, none forbidden (e.g. the blank strip) and, when tags and
+        // variables share an alphabet, none equal to a variable.
+        var tagRNG = SeededRandom(seed: seed, stream: "tags/\(tagSpec.alphabet)/\(tagSpec.length)")
+        var tagSet = Set(forbiddenTags)
+        if tagSpec == variableSpec { tagSet.formUnion(variables) }
+        let available = (tagSpec.distinctCount ?? Int.max) - tagSet.count
+        guard available >= 3 else {
+            throw IMLError("Three distinct tags are needed, but tags of \(tagSpec.length) symbols from \(tagSpec.alphabet) allow only \(max(0, available)); use longer tags.")
+        }
+        var tags: [[Int]] = []
+        while tags.count < 3 {
+            let t = (0..<tagSpec.length).map { _ in tagRNG.int(below: tagSpec.alphabet) }
+            if tagSet.insert(t).inserted { tags.append(t) }
+        }
+        self.tags = tags
+
+        // Subsets: stage-1 groups from `seed`, the stage-2 pool split from `seedStage2`.
+        var subsetRNG = SeededRandom(seed: seed, stream: "subsets")
+        let order = subsetRNG.permutation(E)
+        let n1 = Int((config.tag1Fraction * Double(E)).rounded())
+        let n2 = Int((config.tag2Fraction * Double(E)).rounded())
+        let nq = min(E - n1 - n2, Int((config.questionOnlyFraction * Double(E)).rounded()))
+        let n1consistent = Int((config.alpha * Double(n1)).rounded())
+        let n2inconsistent = Int((config.alpha * Double(n2)).rounded())
+        var subsetOf = [Subset](repeating: .no_qd_baseline, count: E)
+        var cursor = 0
+        func assign(_ n: Int, _ s: Subset) { for i in cursor..<(cursor + n) { subsetOf[order[i]] = s }; cursor += n }
+        assign(n1consistent, .qd1consis)
+        assign(n1 - n1consistent, .qd1incons)
+        assign(n2inconsistent, .qd2incons)
+        assign(n2 - n2inconsistent, .qd2consis)
+        assign(nq, .q)
+        var pool = Array(order[cursor...])
+        var splitRNG = SeededRandom(seed: config.effectiveSeedStage2, stream: "stage2-split")
+        splitRNG.shuffle(&pool)
+        let weightSum = config.stage2Weights.reduce(0, +)
+        var poolCursor = 0
+        for (i, s) in [Subset.d1consis, .d2consis, .d3consis].enumerated() {
+            let n = min(pool.count - poolCursor, Int((Double(pool.count) * config.stage2Weights[i] / weightSum).rounded()))
+            for e in pool[poolCursor..<(poolCursor + n)] { subsetOf[e] = s }
+            poolCursor += n
+        }
+        // the rest of the pool stays no_qd_baseline
+
+        // Inconsistent definitions state the facts of another entity of the same subset.
+        var definitionRNG = SeededRandom(seed: seed, stream: "derangement")
+        var defined = [[Int]?](repeating: nil, count: E)
+        for e in 0..<E where subsetOf[e].tag != nil && subsetOf[e].isConsistent { defined[e] = attributes[e] }
+        for s in [Subset.qd1incons, .qd2incons] {
+            let group = (0..<E).filter { subsetOf[$0] == s }
+            guard !group.isEmpty else { continue }
+            guard group.count >= 2 else {
+                throw IMLError("The subset \(s.rawValue) has a single entity, so its definition cannot state another entity's facts; use more entities or an alpha that gives it none or at least two.")
+            }
+            let sigma = Self.derangement(group.count, &definitionRNG)
+            for (i, e) in group.enumerated() { defined[e] = attributes[group[sigma[i]]] }
+        }
+
+        // Held-out attributes of every stage-1 variable with questions.
+        var heldOutRNG = SeededRandom(seed: seed, stream: "held-out")
+        var heldOut = [[Int]](repeating: [], count: E)
+        for e in 0..<E where subsetOf[e].hasTrainingQuestions {
+            heldOut[e] = Array(heldOutRNG.permutation(T).prefix(config.heldOutCount)).sorted()
+        }
+
+        let entities = (0..<E).map {
+            Entity(id: $0, attributes: attributes[$0], variable: variables[$0], subset: subsetOf[$0],
+                   definedAttributes: defined[$0], heldOut: heldOut[$0])
+        }
+
+        self.entities = entities
+
+        // Training sets, in entity order (the trainer shuffles them every epoch).
+        func definition(_ e: Entity) -> Example {
+            Example(entity: e.id, kind: .definition, tag: e.subset.tag,
+                    targets: e.definedAttributes!.map(Int32.init), subset: e.subset)
+        }
+        var stage1: [Example] = []
+        for e in entities where e.subset.stage == 1 && e.subset.tag != nil { stage1.append(definition(e)) }
+        for e in entities where e.subset.hasTrainingQuestions {
+            for k in 0..<T where !e.heldOut.contains(k) {
+                var targets = [Int32](repeating: -1, count: T)
+                targets[k] = Int32(e.attributes[k])
+                stage1.append(Example(entity: e.id, kind: .question, tag: nil, targets: targets, subset: e.subset))
+            }
+        }
+        stage1Train = stage1
+        stage2Train = entities.filter { $0.subset.stage == 2 && $0.subset.tag != nil }.map(definition)
+
+        // Evaluation: held-out attributes of stage-1 subsets, every attribute of stage-2 subsets.
+        func evalSet(_ s: Subset) -> EvalSet {
+            var qs: [EvalQuestion] = []
+            for e in entities where e.subset == s {
+                let asked = s.stage == 1 ? e.heldOut : Array(0..<T)
+                for k in asked {
+                    qs.append(EvalQuestion(entity: e.id, attribute: k, answer: e.attributes[k],
+                                           definedAnswer: e.definedAttributes?[k]))
+                }
+            }
+            return EvalSet(subset: s, questions: qs)
+        }
+        let present = Set(subsetOf)
+        let stage2Subsets: [Subset] = [.d1consis, .d2consis, .d3consis, .no_qd_baseline]
+        stage1Eval = Subset.allCases.filter { present.contains($0) }.map(evalSet)
+        stage2Eval = stage2Subsets.filter { present.contains($0) }.map(evalSet)
+    }
+
+    /// A uniformly random permutation without fixed points (rejection sampling; the acceptance
+    /// probability tends to 1/e, so a few tries on average). Needs n >= 2.
+    static func derangement(_ n: Int, _ rng: inout SeededRandom) -> [Int] {
+        while true {
+            let p = rng.permutation(n)
+            if !p.enumerated().contains(where: { $0.offset == $0.element }) { return p }
+        }
+    }
+}
