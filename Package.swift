@@ -2,13 +2,17 @@
 import PackageDescription
 
 // Module graph (arrows point one way, from bytes on disk to a figure):
-//   CBLAS -> IMLCore -> IMLVision / IMLText -> IMLExperiment -> executables
-//   CZlib -> MNIST -> IMLVision;  IMLProtocol (pure, modality-agnostic);  CPNG -> IMLReport
+//   IMLBase (seeded RNG, atomic writes) under everything
+//   CBLAS -> IMLCore (tensors, layers, optimizers);  IMLProtocol (modality-agnostic, no tensors)
+//   CPNG -> IMLReport (PNG, canvas, plots);  CZlib -> MNIST (idx files)
+//   IMLCore + IMLProtocol + IMLReport -> IMLExperiment (trainer, run outputs)
+//   IMLExperiment + MNIST -> IMLVision (renderer, ConvNet);  executables wire them up
 let package = Package(
     name: "ImplicitMetaLearning",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mnist-iml", targets: ["mnist-iml"]),
+        .executable(name: "text-iml", targets: ["text-iml"]),
         .executable(name: "iml-bench", targets: ["iml-bench"]),
     ],
     dependencies: [
@@ -29,11 +33,22 @@ let package = Package(
         .target(name: "MNIST", dependencies: ["IMLBase", "CZlib"]),
         .target(name: "IMLProtocol", dependencies: ["IMLBase"]),
         .target(name: "IMLReport", dependencies: ["IMLBase", "CPNG"]),
-        .target(name: "IMLVision", dependencies: ["IMLBase", "IMLCore", "MNIST", "IMLProtocol", "IMLReport"]),
         .target(name: "IMLExperiment", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLReport"]),
+        // A modality plugs into the modality-agnostic trainer by conforming to its TrainingTask.
+        .target(name: "IMLVision", dependencies: ["IMLBase", "IMLCore", "MNIST", "IMLProtocol", "IMLReport", "IMLExperiment"]),
+
+        .target(name: "IMLText", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLExperiment"]),
+        // Options and error reporting the command-line tools share.
+        .target(name: "IMLCommandLine", dependencies: [
+            "IMLBase", "IMLExperiment", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         .executableTarget(name: "mnist-iml", dependencies: [
-            "IMLBase", "IMLCore", "MNIST", "IMLProtocol", "IMLVision", "IMLExperiment", "IMLReport",
+            "IMLBase", "IMLCore", "MNIST", "IMLProtocol", "IMLVision", "IMLExperiment", "IMLReport", "IMLCommandLine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "text-iml", dependencies: [
+            "IMLBase", "IMLCore", "IMLProtocol", "IMLText", "IMLExperiment", "IMLCommandLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "iml-bench", dependencies: [
@@ -46,8 +61,9 @@ let package = Package(
         .testTarget(name: "MNISTTests", dependencies: ["MNIST"]),
         .testTarget(name: "IMLProtocolTests", dependencies: ["IMLProtocol"]),
         .testTarget(name: "IMLReportTests", dependencies: ["IMLReport", "CPNG"]),
-        .testTarget(name: "IMLVisionTests", dependencies: ["IMLVision", "MNIST", "IMLProtocol"]),
-        .testTarget(name: "IMLExperimentTests", dependencies: ["IMLExperiment", "IMLVision"]),
+        .testTarget(name: "IMLVisionTests", dependencies: ["IMLVision", "MNIST", "IMLProtocol", "IMLExperiment", "IMLReport"]),
+        .testTarget(name: "IMLTextTests", dependencies: ["IMLText", "IMLProtocol", "IMLExperiment", "IMLCore"]),
+        .testTarget(name: "IMLExperimentTests", dependencies: ["IMLExperiment", "IMLProtocol", "IMLCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,162 @@
+// Optimizers over a fixed list of Parameters (PyTorch semantics).
+//
+//   SGD:  g = grad + wd * p (coupled decay);  buf = momentum * buf + g;  p -= lr * buf
+//   Adam: t += 1;  g = grad (+ wd * p unless decoupled);  decoupled (AdamW): p -= lr * wd * p
+//         m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+//         p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+// Weight decay applies only to parameters with `decay == true` (weights, not biases or norms).
+// State lives in Tensors (one per parameter, plus the step count) so a checkpoint can save and
+// restore it; `reset()` returns to a fresh optimizer (stage 2 starts from zero moments).
+
+import Foundation
+
+public protocol Optimizer: AnyObject {
+    var parameters: [Parameter] { get }
+    var learningRate: Float { get set }
+    func step()
+    /// Forget all state: moments and step count back to zero.
+    func reset()
+    /// Named state tensors in a fixed order, for checkpoints.
+    var stateTensors: [(name: String, tensor: Tensor)] { get }
+}
+
+extension Optimizer {
+    public func zeroGrad() { for p in parameters { p.grad.zero() } }
+
+    /// Global L2 norm of all gradients (accumulated in Double).
+    public func gradNorm() -> Float {
+        var sum = 0.0
+        for p in parameters {
+            let g = p.grad.pointer
+            for i in 0..<p.grad.count { sum += Double(g[i]) * Double(g[i]) }
+        }
+        return Float(sum.squareRoot())
+    }
+
+    /// Scales all gradients so their global norm is at most `maxNorm` (PyTorch's
+    /// clip_grad_norm_: factor maxNorm / (norm + 1e-6), only when below 1). Returns the norm
+    /// before clipping.
+    @discardableResult
+    public func clipGradNorm(_ maxNorm: Float) -> Float {
+        precondition(maxNorm > 0, "clipGradNorm needs a positive maximum norm, got \(maxNorm)")
+        let norm = gradNorm()
+        let factor = maxNorm / (norm + 1e-6)
+        if factor < 1 {
+            for p in parameters {
+                let g = p.grad.pointer
+                for i in 0..<p.grad.count { g[i] *= factor }
+            }
+        }
+        return norm
+    }
+}
+
+public final class SGD: Optimizer {
+    public let parameters: [Parameter]
+    public var learningRate: Float
+    public let momentum: Float
+    public let weightDecay: Float
+    /// Momentum buffers, one per parameter.
+    public let velocity: [Tensor]
+
+    public init(parameters: [Parameter], lr: Float, momentum: Float = 0, weightDecay: Float = 0) {
+        precondition(lr >= 0 && momentum >= 0 && weightDecay >= 0,
+                     "SGD needs lr, momentum and weightDecay >= 0, got \(lr), \(momentum), \(weightDecay)")
+        self.parameters = parameters
+        self.learningRate = lr
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        velocity = parameters.map { Tensor($0.value.shape) }
+    }
+
+    public func step() {
+        let lr = learningRate, mu = momentum
+        for (p, buf) in zip(parameters, velocity) {
+            let w = p.value.pointer, g = p.grad.pointer, b = buf.pointer
+            let wd: Float = p.decay ? weightDecay : 0
+            for i in 0..<p.value.count {
+                let grad = g[i] + wd * w[i]
+                // PyTorch starts the buffer at the first gradient; a zero buffer gives the same.
+                b[i] = mu * b[i] + grad
+                w[i] -= lr * (mu == 0 ? grad : b[i])
+            }
+        }
+    }
+
+    public func reset() { for v in velocity { v.zero() } }
+
+    public var stateTensors: [(name: String, tensor: Tensor)] {
+        zip(parameters, velocity).enumerated().map { ("\($0.offset).\($0.element.0.name).velocity", $0.element.1) }
+    }
+}
+
+public final class Adam: Optimizer {
+    public let parameters: [Parameter]
+    public var learningRate: Float
+    public let beta1: Float
+    public let beta2: Float
+    public let eps: Float
+    public let weightDecay: Float
+    /// True for AdamW (decay applied to the weights directly), false for L2 added to the gradient.
+    public let decoupled: Bool
+    /// First and second moments, one per parameter.
+    public let m: [Tensor]
+    public let v: [Tensor]
+    /// Steps taken since the last reset, [1] (a Float counts exactly up to 2^24 steps).
+    public let stepCount: Tensor
+
+    public init(parameters: [Parameter], lr: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                eps: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false) {
+        precondition(lr >= 0 && weightDecay >= 0, "Adam needs lr and weightDecay >= 0, got \(lr), \(weightDecay)")
+        precondition((0..<1).contains(beta1) && (0..<1).contains(beta2),
+                     "Adam needs betas in [0, 1), got \(beta1), \(beta2)")
+        self.parameters = parameters
+        self.learningRate = lr
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.weightDecay = weightDecay
+        self.decoupled = decoupled
+        m = parameters.map { Tensor($0.value.shape) }
+        v = parameters.map { Tensor($0.value.shape) }
+        stepCount = Tensor([1])
+    }
+
+    public var steps: Int { Int(stepCount[0]) }
+
+    public func step() {
+        stepCount[0] += 1
+        let t = Double(stepCount[0])
+        let lr = learningRate, b1 = beta1, b2 = beta2, eps = self.eps
+        let stepSize = Float(Double(lr) / (1 - pow(Double(b1), t)))
+        let sqrtCorrection2 = Float((1 - pow(Double(b2), t)).squareRoot())
+        for (index, p) in parameters.enumerated() {
+            let w = p.value.pointer, g = p.grad.pointer, mp = m[index].pointer, vp = v[index].pointer
+            let wd: Float = p.decay ? weightDecay : 0
+            let coupledDecay: Float = decoupled ? 0 : wd
+            let shrink: Float = decoupled ? 1 - lr * wd : 1
+            for i in 0..<p.value.count {
+                let grad = g[i] + coupledDecay * w[i]
+                mp[i] = b1 * mp[i] + (1 - b1) * grad
+                vp[i] = b2 * vp[i] + (1 - b2) * grad * grad
+                let denominator = vp[i].squareRoot() / sqrtCorrection2 + eps
+                w[i] = w[i] * shrink - stepSize * mp[i] / denominator
+            }
+        }
+    }
+
+    public func reset() {
+        for t in m { t.zero() }
+        for t in v { t.zero() }
+        stepCount.zero()
+    }
+
+    public var stateTensors: [(name: String, tensor: Tensor)] {
+        var out: [(name: String, tensor: Tensor)] = [("step", stepCount)]
+        for (i, p) in parameters.enumerated() {
+            out.append(("\(i).\(p.name).m", m[i]))
+            out.append(("\(i).\(p.name).v", v[i]))
+        }
+        return out
+    }
+}

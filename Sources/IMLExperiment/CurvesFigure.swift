@@ -1,0 +1,53 @@
+// curves.png: exact match per subset against epoch, stage 1 and stage 2 side by side (the
+// paper's figure 3), mean over seeds with a shaded 95% band and the chance level.
+
+import Foundation
+import IMLProtocol
+import IMLReport
+
+public enum CurvesFigure {
+    /// One colour per subset, the same in every figure of the project, so that runs compare at a glance.
+    public static func color(_ subset: String) -> Color {
+        switch subset {
+        case "qd1consis", "d1consis": return Color(hex: 0x1F77B4)            // blue: tag 1
+        case "qd2incons", "d2consis": return Color(hex: 0xD62728)            // red: tag 2
+        case "qd2incons_defined", "qd1incons_defined": return Color(hex: 0xFF7F0E)
+        case "d3consis": return Color(hex: 0x2CA02C)                         // green: unseen tag 3
+        case "qd1incons": return Color(hex: 0x9467BD)
+        case "qd2consis": return Color(hex: 0x8C564B)
+        case "q": return Color(hex: 0x7F7F7F)
+        case "no_qd_baseline": return Color(hex: 0xBCBD22)
+        default: return Color(hex: 0x17BECF)
+        }
+    }
+
+    public static func panel(records: [MetricRecord], stage: Int, title: String, subsets: [String]? = nil, chance: Double) -> PlotPanel {
+        let curves = Curves.curves(records: records, stage: stage).filter { subsets?.contains($0.subset) ?? true }
+        let series = curves.map { c in
+            PlotSeries(name: c.subset, color: color(c.subset), x: c.epochs.map(Double.init), y: c.mean,
+                       lower: c.lower, upper: c.upper, dashed: c.subset.hasSuffix("_defined"))
+        }
+        let lastEpoch = curves.flatMap(\.epochs).max() ?? 1
+        return PlotPanel(title: title, xLabel: "epoch", yLabel: "exact match", series: series, yRange: 0...1,
+                         xRange: 0...Double(max(1, lastEpoch)),
+                         referenceLines: [ReferenceLine(y: chance, label: "chance")])
+    }
+
+    /// Stage-1 panel: the stage-1 subsets (the stage-2 ones sit at chance there); stage-2 panel: d1, d2, d3, baseline.
+    public static func render(records: [MetricRecord], title: String, settings: String, chance: Double) throws -> Canvas {
+        let stage1Subsets = ["qd1consis", "qd1incons", "qd2consis", "qd2incons", "qd2incons_defined", "qd1incons_defined", "q"]
+        var panels: [PlotPanel] = []
+        let stages = Set(records.compactMap { r -> Int? in if case let .exactMatch(_, s, _, _, _, _) = r { return s }; return nil })
+        if stages.contains(1) {
+            panels.append(panel(records: records, stage: 1, title: "Stage 1: definitions + questions", subsets: stage1Subsets, chance: chance))
+        }
+        if stages.contains(2) {
+            panels.append(panel(records: records, stage: 2, title: "Stage 2: new definitions only", chance: chance))
+        }
+        return try Figure.render(title: title, subtitle: settings, panels: panels, panelWidth: 640, panelHeight: 460)
+    }
+
+    public static func write(records: [MetricRecord], title: String, settings: String, chance: Double, to url: URL) throws {
+        try render(records: records, title: title, settings: settings, chance: chance).writePNG(to: url)
+    }
+}

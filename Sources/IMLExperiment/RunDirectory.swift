@@ -1,0 +1,87 @@
+// A run directory: config.json, metrics.jsonl, summary.json, curves.png. Every file is written
+// through AtomicFile; an existing run is never overwritten unless the user says so.
+
+import Foundation
+import IMLBase
+
+public struct RunDirectory {
+    public let url: URL
+
+    public static let configFile = "config.json"
+    public static let metricsFile = "metrics.jsonl"
+    public static let summaryFile = "summary.json"
+    public static let curvesFile = "curves.png"
+
+    /// Opens `path` for a new run. Refuses a path that is a file, or a directory that already
+    /// holds a run unless `force` is set.
+    public static func create(_ path: String, force: Bool) throws -> RunDirectory {
+        let url = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) {
+            if !isDirectory.boolValue {
+                throw IMLError("The output path \(path) is a file, not a directory; choose another --out.")
+            }
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent(configFile).path), !force {
+                throw IMLError("The output directory \(path) already holds a run; choose another --out or pass --force to overwrite it.")
+            }
+        }
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw IMLError("Cannot create the output directory \(path) (\(error.localizedDescription)); check the path and its permissions.")
+        }
+        return RunDirectory(url: url)
+    }
+
+    public init(url: URL) { self.url = url }
+
+    public func file(_ name: String) -> URL { url.appendingPathComponent(name) }
+
+    public func write(_ json: JSON, to name: String) throws {
+        try AtomicFile.write(json.serialized(pretty: true) + "\n", to: file(name))
+    }
+
+    public func writeMetrics(_ records: [MetricRecord]) throws {
+        try AtomicFile.write(records.map { $0.json.serialized() + "\n" }.joined(), to: file(Self.metricsFile))
+    }
+
+    /// Reads metrics.jsonl back (for comparing and merging runs).
+    public func readMetrics() throws -> [MetricRecord] {
+        let text = try String(contentsOf: file(Self.metricsFile), encoding: .utf8)
+        return try text.split(separator: "\n").enumerated().map { index, line in
+            guard let o = try? JSON.parse(Data(line.utf8)) as? [String: Any], let r = MetricRecord(jsonObject: o) else {
+                throw IMLError("\(file(Self.metricsFile).path): line \(index + 1) is not a metrics record.")
+            }
+            return r
+        }
+    }
+
+    /// Default location: results/<modality>/<UTC timestamp>.
+    public static func defaultPath(modality: String, date: Date = Date()) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        return "results/\(modality)/\(f.string(from: date))"
+    }
+}
+
+/// The package version and, when run from a git checkout, its commit (for config.json).
+public enum Provenance {
+    public static let packageVersion = "0.1.0"
+
+    public static func gitCommit() -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "rev-parse", "--short=12", "HEAD"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return out.isEmpty ? nil : out
+    }
+}

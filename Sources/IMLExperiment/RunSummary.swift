@@ -1,0 +1,79 @@
+// From per-seed metric records to summary.json: the EM of every subset after the last epoch of
+// each stage, and the IML effect EM(d1consis) - EM(d2consis) after stage 2, each with its mean,
+// 95% half-width (Student t over seeds) and per-seed values.
+
+import Foundation
+import IMLProtocol
+
+public struct RunSummary: Equatable {
+    public var modality: String
+    public var seeds: [UInt64]
+    /// stage -> subset -> summary over seeds (subsets in the protocol's order).
+    public var stages: [Int: [(String, SeedSummary)]]
+    public var imlEffect: SeedSummary?
+    public var wallSeconds: Double
+
+    public static func == (a: RunSummary, b: RunSummary) -> Bool { a.json == b.json }
+
+    /// Builds the summary from all seeds' records; the last epoch of each stage counts.
+    public init(modality: String, records: [MetricRecord], wallSeconds: Double) {
+        self.modality = modality
+        self.wallSeconds = wallSeconds
+        var finals: [Int: [String: [UInt64: (epoch: Int, em: Double)]]] = [:]
+        var seedSet = Set<UInt64>()
+        var subsetOrder: [String] = []
+        for case let .exactMatch(seed, stage, epoch, subset, em, _) in records {
+            seedSet.insert(seed)
+            if !subsetOrder.contains(subset) { subsetOrder.append(subset) }
+            if let old = finals[stage]?[subset]?[seed], old.epoch > epoch { continue }
+            finals[stage, default: [:]][subset, default: [:]][seed] = (epoch, em)
+        }
+        seeds = seedSet.sorted()
+        var stages: [Int: [(String, SeedSummary)]] = [:]
+        for (stage, bySubset) in finals {
+            stages[stage] = subsetOrder.filter { bySubset[$0] != nil }.map { subset in
+                (subset, SeedSummary(seedSet.sorted().compactMap { bySubset[subset]?[$0]?.em }))
+            }
+        }
+        self.stages = stages
+        if let s2 = finals[2], let d1 = s2["d1consis"], let d2 = s2["d2consis"] {
+            imlEffect = SeedSummary(seeds.compactMap { seed in
+                guard let a = d1[seed]?.em, let b = d2[seed]?.em else { return nil }
+                return a - b
+            })
+        }
+    }
+
+    public func value(stage: Int, subset: String) -> SeedSummary? {
+        stages[stage]?.first { $0.0 == subset }?.1
+    }
+
+    static func json(_ s: SeedSummary) -> JSON {
+        .object([("mean", .number(s.mean)), ("ci95", .number(s.ci95)), ("per_seed", .array(s.perSeed.map { .number($0) }))])
+    }
+
+    public var json: JSON {
+        var fields: [(String, JSON)] = [("modality", .string(modality)), ("seeds", .array(seeds.map { .int(Int($0)) }))]
+        for stage in stages.keys.sorted() {
+            fields.append(("stage\(stage)", .object(stages[stage]!.map { ($0.0, Self.json($0.1)) })))
+        }
+        fields.append(("iml_effect", imlEffect.map(Self.json) ?? .null))
+        fields.append(("wall_seconds", .number((wallSeconds * 10).rounded() / 10)))
+        return .object(fields)
+    }
+
+    /// The final table printed at the end of a run (and pasted into the README).
+    public func table() -> String {
+        func cell(_ s: SeedSummary?) -> String {
+            guard let s else { return "—" }
+            return s.ci95.isFinite ? String(format: "%.3f ± %.3f", s.mean, s.ci95) : String(format: "%.3f", s.mean)
+        }
+        var lines = ["| stage | subset | EM (mean ± 95% CI over \(seeds.count) seed\(seeds.count == 1 ? "" : "s")) |",
+                     "|---|---|---|"]
+        for stage in stages.keys.sorted() {
+            for (subset, s) in stages[stage]! { lines.append("| \(stage) | \(subset) | \(cell(s)) |") }
+        }
+        lines.append("| 2 | **IML effect d1consis − d2consis** | **\(cell(imlEffect))** |")
+        return lines.joined(separator: "\n")
+    }
+}

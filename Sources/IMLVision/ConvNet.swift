@@ -1,0 +1,113 @@
+// The ConvNet + MLP of the vision experiments (PROTOCOL.md section 3), built from IMLCore layers:
+//
+//   images [B, Cin, H, W]
+//   -> for each c in channels: conv 3x3 (padding 1) -> max-pool 2x2 -> ReLU   [B, c, H/2^i, W/2^i]
+//   -> flatten [B, F], F = channels.last * H' * W'
+//   -> for each h in hidden: Linear -> ReLU                                    [B, h]
+//   -> Linear -> logits [B, T*C], read as T heads of C classes.
+// Default: 1x60x56 -> 16x30x28 -> 32x15x14 -> 32x7x7 = 1568 -> 256 -> 256 -> 6*10.
+// Pooling before ReLU is the protocol's conv -> ReLU -> pool exactly (ReLU is monotone, so the
+// outputs and gradients are identical) with ReLU on four times fewer values.
+// Initialisation as PyTorch's defaults, U(-1/sqrt(fanIn), 1/sqrt(fanIn)) for weights and biases,
+// drawn from one seeded stream so the same seed gives the same weights.
+
+import IMLBase
+import IMLCore
+
+public final class ConvNetMLP {
+    public struct Config: Equatable {
+        public var inputChannels = 1
+        public var height = 60
+        public var width = 56
+        public var channels = [16, 32, 32]
+        public var hidden = [256, 256]
+        public var heads = 6
+        public var classes = 10
+        public init() {}
+    }
+
+    public let config: Config
+    public let convs: [Conv2d]
+    public let convReLUs: [ReLU]
+    public let pools: [MaxPool2d]
+    /// Hidden layers and then the output layer.
+    public let linears: [Linear]
+    public let hiddenReLUs: [ReLU]
+    /// Size of the flattened feature map fed to the MLP.
+    public let features: Int
+
+    public init(config: Config = Config(), seed: UInt64) {
+        precondition(!config.channels.isEmpty && config.channels.allSatisfy { $0 > 0 } && config.hidden.allSatisfy { $0 > 0 },
+                     "ConvNetMLP needs at least one conv block and positive channel and hidden sizes, got channels \(config.channels), hidden \(config.hidden)")
+        precondition(config.heads > 0 && config.classes > 0,
+                     "ConvNetMLP needs positive heads and classes, got \(config.heads) and \(config.classes)")
+        let blocks = config.channels.count
+        precondition(config.height >> blocks > 0 && config.width >> blocks > 0,
+                     "ConvNetMLP: a \(config.height) x \(config.width) image is too small for \(blocks) 2x2 poolings; use fewer channels entries or a larger image")
+        self.config = config
+        var rng = SeededRandom(seed: seed, stream: "convnet-init")
+        var convs: [Conv2d] = [], inChannels = config.inputChannels
+        var h = config.height, w = config.width
+        for (i, c) in config.channels.enumerated() {
+            // Nothing upstream of the first layer needs a gradient.
+            convs.append(Conv2d(inChannels: inChannels, outChannels: c, kernel: 3, padding: 1,
+                                needsInputGradient: i > 0, rng: &rng))
+            inChannels = c
+            h /= 2; w /= 2
+        }
+        features = inChannels * h * w
+        var linears: [Linear] = [], width = features
+        for size in config.hidden + [config.heads * config.classes] {
+            linears.append(Linear(inFeatures: width, outFeatures: size, rng: &rng))
+            width = size
+        }
+        self.convs = convs
+        self.linears = linears
+        convReLUs = convs.map { _ in ReLU() }
+        pools = convs.map { _ in MaxPool2d() }
+        hiddenReLUs = config.hidden.map { _ in ReLU() }
+    }
+
+    /// Parameters in a fixed order: conv1..convN, then fc1..fcN (weight, bias each).
+    public var parameters: [Parameter] {
+        let named = convs.enumerated().map { ("conv\($0.offset + 1)", $0.element.parameters) }
+            + linears.enumerated().map { ("fc\($0.offset + 1)", $0.element.parameters) }
+        return named.flatMap { prefix, params in
+            params.map { Parameter("\(prefix).\($0.name)", $0.value, $0.grad, decay: $0.decay) }
+        }
+    }
+
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+
+    public func zeroGrad() {
+        for c in convs { c.zeroGrad() }
+        for l in linears { l.zeroGrad() }
+    }
+
+    /// images [B, Cin, H, W] -> logits [B, T*C] (the last Linear's buffer, valid until the next forward).
+    public func forward(_ images: Tensor) -> Tensor {
+        precondition(images.shape.count == 4 && images.shape[1] == config.inputChannels
+                     && images.shape[2] == config.height && images.shape[3] == config.width,
+                     "ConvNetMLP expects images [batch, \(config.inputChannels), \(config.height), \(config.width)], got \(images.shape)")
+        var x = images
+        for i in convs.indices {
+            x = convReLUs[i].forward(pools[i].forward(convs[i].forward(x)))
+        }
+        // Linear reads the pooled [B, C, h, w] map as [B, C*h*w]: NCHW is already that layout.
+        for i in hiddenReLUs.indices {
+            x = hiddenReLUs[i].forward(linears[i].forward(x))
+        }
+        return linears[linears.count - 1].forward(x)
+    }
+
+    /// dlogits [B, T*C] -> accumulates every parameter gradient.
+    public func backward(_ dlogits: Tensor) {
+        var g = linears[linears.count - 1].backward(dlogits)
+        for i in hiddenReLUs.indices.reversed() {
+            g = linears[i].backward(hiddenReLUs[i].backward(g))
+        }
+        for i in convs.indices.reversed() {
+            g = convs[i].backward(pools[i].backward(convReLUs[i].backward(g)))
+        }
+    }
+}

@@ -1,0 +1,142 @@
+// Vision rendering of the protocol (PROTOCOL.md section 3).
+//
+// Image [H = stripRows + 28G, W = 28G], 8-bit: a tag strip of `stripRows` rows on top (W / block
+// bits, each a block x block square, white = 1), then the G x G grid of MNIST digits that draws
+// the variable. Questions leave the strip black. Models see the standardized pixels
+// (x / 255 - mean) / std, strip included.
+
+import Foundation
+import IMLBase
+import IMLProtocol
+import MNIST
+
+public enum Handwriting: String, Codable, CaseIterable, Sendable {
+    /// Each variable drawn once from the training split; every example of it reuses the drawing.
+    case fixed
+    /// A new drawing for every example: training split for training, test split for evaluation.
+    case fresh
+}
+
+public struct VisionConfig: Codable, Equatable, Sendable {
+    public var grid: Int = 2
+    public var handwriting: Handwriting = .fixed
+    public var stripRows: Int = 4
+    public var block: Int = 4
+    public init() {}
+
+    public static let digitSize = 28
+    public static let mnistMean: Float = 0.1307
+    public static let mnistStd: Float = 0.3081
+
+    public var width: Int { grid * Self.digitSize }
+    public var height: Int { stripRows + grid * Self.digitSize }
+    public var pixels: Int { width * height }
+    /// Variables are G x G digit classes.
+    public var variableSpec: SymbolSpec { SymbolSpec(alphabet: 10, length: grid * grid) }
+    /// Tags are W / block bits.
+    public var tagSpec: SymbolSpec { SymbolSpec(alphabet: 2, length: width / block) }
+    /// The blank strip is what a question shows, so no tag may look like it.
+    public var blankTag: [Int] { Array(repeating: 0, count: tagSpec.length) }
+
+    public func validate() throws {
+        if grid < 1 { throw IMLError("--grid must be at least 1 (got \(grid)).") }
+        if grid > 8 { throw IMLError("--grid \(grid) makes \(width) x \(height) images; use a grid of at most 8.") }
+        if block < 1 || stripRows < block { throw IMLError("The tag strip needs block size >= 1 and at least one block of rows.") }
+    }
+}
+
+/// Which MNIST image draws each cell of each rendered example.
+public final class VisionRenderer {
+    public let config: VisionConfig
+    public let instance: ProtocolInstance
+    let train: MNISTSplit
+    let test: MNISTSplit
+    /// Fixed handwriting: the training-split image index of every cell of every entity's variable.
+    let fixedDrawing: [[Int]]
+    var freshRNG: SeededRandom
+
+    public init(instance: ProtocolInstance, data: MNISTData, config: VisionConfig) throws {
+        try config.validate()
+        guard instance.variableSpec == config.variableSpec, instance.tagSpec == config.tagSpec else {
+            throw IMLError("The protocol instance was drawn for other variable or tag shapes than this vision configuration.")
+        }
+        self.config = config
+        self.instance = instance
+        train = data.train
+        test = data.test
+        for (name, split) in [("training", train), ("test", test)] {
+            if split.rows != VisionConfig.digitSize || split.cols != VisionConfig.digitSize {
+                throw IMLError("The \(name) split has \(split.rows)x\(split.cols) images; the renderer needs 28x28 MNIST-format images.")
+            }
+            if let missing = (0..<10).first(where: { split.indicesByLabel[$0].isEmpty }) {
+                throw IMLError("The \(name) split has no image of digit \(missing), so variables using it cannot be drawn; check the dataset files.")
+            }
+        }
+        var rng = SeededRandom(seed: instance.config.seed, stream: "handwriting/fixed")
+        fixedDrawing = instance.entities.map { e in
+            e.variable.map { digit in
+                let pool = data.train.indicesByLabel[digit]
+                return pool[rng.int(below: pool.count)]
+            }
+        }
+        freshRNG = SeededRandom(seed: instance.config.seed, stream: "handwriting/fresh")
+    }
+
+    /// Draws (split, image index per cell) for one example of `entity`; fresh mode draws anew.
+    func drawing(entity: Int, evaluation: Bool) -> (MNISTSplit, [Int]) {
+        switch config.handwriting {
+        case .fixed:
+            return (train, fixedDrawing[entity])
+        case .fresh:
+            let split = evaluation ? test : train
+            let cells = instance.entities[entity].variable.map { digit -> Int in
+                let pool = split.indicesByLabel[digit]
+                return pool[freshRNG.int(below: pool.count)]
+            }
+            return (split, cells)
+        }
+    }
+
+    /// Renders tag (nil = blank strip) + the entity's variable into `out` (H * W bytes).
+    public func render(entity: Int, tag: Int?, evaluation: Bool, into out: UnsafeMutablePointer<UInt8>) {
+        let W = config.width, G = config.grid, D = VisionConfig.digitSize
+        out.update(repeating: 0, count: config.pixels)
+        if let tag {
+            let bits = instance.tag(tag)
+            for (i, bit) in bits.enumerated() where bit == 1 {
+                for r in 0..<config.block where r < config.stripRows {
+                    for c in 0..<config.block { out[r * W + i * config.block + c] = 255 }
+                }
+            }
+        }
+        let (split, cells) = drawing(entity: entity, evaluation: evaluation)
+        split.images.withUnsafeBufferPointer { images in
+            for (cell, index) in cells.enumerated() {
+                let top = config.stripRows + (cell / G) * D, left = (cell % G) * D
+                let src = images.baseAddress! + index * D * D
+                for r in 0..<D {
+                    (out + (top + r) * W + left).update(from: src + r * D, count: D)
+                }
+            }
+        }
+    }
+
+    public func render(_ example: Example, evaluation: Bool = false) -> [UInt8] {
+        var image = [UInt8](repeating: 0, count: config.pixels)
+        image.withUnsafeMutableBufferPointer {
+            render(entity: example.entity, tag: example.tag, evaluation: evaluation, into: $0.baseAddress!)
+        }
+        return image
+    }
+
+    public func renderQuestion(entity: Int, evaluation: Bool = true) -> [UInt8] {
+        var image = [UInt8](repeating: 0, count: config.pixels)
+        image.withUnsafeMutableBufferPointer { render(entity: entity, tag: nil, evaluation: evaluation, into: $0.baseAddress!) }
+        return image
+    }
+
+    /// Byte -> standardized input value, for every pixel including the strip.
+    public static let standardized: [Float] = (0..<256).map {
+        (Float($0) / 255 - VisionConfig.mnistMean) / VisionConfig.mnistStd
+    }
+}

@@ -1,1 +1,0 @@
-print("mnist-iml: not yet")
