@@ -122,17 +122,17 @@ public final class VisionRenderer {
     }
 
     public func render(_ example: Example, evaluation: Bool = false) -> [UInt8] {
+        render(entity: example.entity, tag: example.tag, evaluation: evaluation)
+    }
+
+    public func render(entity: Int, tag: Int?, evaluation: Bool) -> [UInt8] {
         var image = [UInt8](repeating: 0, count: config.pixels)
-        image.withUnsafeMutableBufferPointer {
-            render(entity: example.entity, tag: example.tag, evaluation: evaluation, into: $0.baseAddress!)
-        }
+        image.withUnsafeMutableBufferPointer { render(entity: entity, tag: tag, evaluation: evaluation, into: $0.baseAddress!) }
         return image
     }
 
     public func renderQuestion(entity: Int, evaluation: Bool = true) -> [UInt8] {
-        var image = [UInt8](repeating: 0, count: config.pixels)
-        image.withUnsafeMutableBufferPointer { render(entity: entity, tag: nil, evaluation: evaluation, into: $0.baseAddress!) }
-        return image
+        render(entity: entity, tag: nil, evaluation: evaluation)
     }
 
     /// Byte -> standardized input value, for every pixel including the strip.

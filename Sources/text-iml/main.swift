@@ -1,1 +1,0 @@
-print("text-iml: not yet")

@@ -1,0 +1,80 @@
+import XCTest
+import IMLBase
+import IMLCore
+import IMLExperiment
+import IMLProtocol
+import IMLReport
+import MNIST
+@testable import IMLVision
+
+final class VisionTaskTests: XCTestCase {
+    func testConvNetShapesParameterCountAndSeededInit() {
+        let a = ConvNetMLP(seed: 1), b = ConvNetMLP(seed: 1), c = ConvNetMLP(seed: 2)
+        // conv 1->16, 16->32, 32->32 (3x3 + bias); 60x56 pooled three times -> 7x7x32 = 1568 features
+        let expected = (16 * 9 + 16) + (32 * 16 * 9 + 32) + (32 * 32 * 9 + 32) + (1568 * 256 + 256) + (256 * 256 + 256) + (256 * 60 + 60)
+        XCTAssertEqual(a.parameterCount, expected)
+        XCTAssertEqual(a.parameters.map { $0.value.array }, b.parameters.map { $0.value.array })
+        XCTAssertNotEqual(a.parameters[0].value.array, c.parameters[0].value.array)
+        let x = Tensor([3, 1, 60, 56])
+        var rng = SeededRandom(seed: 5)
+        x.fillNormal(std: 1, &rng)
+        XCTAssertEqual(a.forward(x).shape, [3, 60])
+    }
+
+    func makeTask(entities: Int = 40, handwriting: Handwriting = .fixed, seed: UInt64 = 0) throws -> VisionTask {
+        var vision = VisionConfig()
+        vision.handwriting = handwriting
+        var config = ProtocolConfig()
+        config.entities = entities
+        config.seed = seed
+        let instance = try ProtocolInstance(config: config, variableSpec: vision.variableSpec, tagSpec: vision.tagSpec,
+                                            forbiddenTags: [vision.blankTag])
+        return try VisionTask(instance: instance, data: try syntheticMNIST(), vision: vision, modelSeed: seed)
+    }
+
+    func testPredictionsAnswerTheAskedHeadOfTheQuestionImage() throws {
+        let task = try makeTask()
+        for set in task.instance.stage1Eval + task.instance.stage2Eval {
+            let predicted = task.predict(set)
+            XCTAssertEqual(predicted.count, set.questions.count)
+            // the same prediction as a forward pass over that question's image alone
+            for (q, p) in zip(set.questions, predicted).prefix(3) {
+                let image = task.renderer.renderQuestion(entity: q.entity)
+                let x = Tensor([1, 1, 60, 56], values: image.map { VisionRenderer.standardized[Int($0)] })
+                let logits = task.model.forward(x).array
+                let head = Array(logits[(q.attribute * 10)..<((q.attribute + 1) * 10)])
+                XCTAssertEqual(p, head.firstIndex(of: head.max()!)!)
+            }
+        }
+    }
+
+    func testATinyEndToEndRunWritesEveryOutput() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mnist-e2e-\(UUID())").path
+        var training = TrainingConfig()
+        training.epochs1 = 2; training.epochs2 = 1; training.batchSize = 32
+        let data = try syntheticMNIST()
+        let experiment = Experiment(modality: "mnist", seeds: [0, 1], training: training, concurrency: 2,
+                                    settings: [("entities", .int(30))], settingsLine: "tiny", title: "tiny", chance: 0.1)
+        let summary = try experiment.run(in: try RunDirectory.create(dir, force: false), makeTask: { seed in
+            var config = ProtocolConfig(); config.entities = 30; config.seed = seed
+            let vision = VisionConfig()
+            let instance = try ProtocolInstance(config: config, variableSpec: vision.variableSpec, tagSpec: vision.tagSpec,
+                                                forbiddenTags: [vision.blankTag])
+            return try VisionTask(instance: instance, data: data, vision: vision, modelSeed: seed)
+        }, log: { _ in })
+        let run = RunDirectory(url: URL(fileURLWithPath: dir))
+        for file in [RunDirectory.configFile, RunDirectory.metricsFile, RunDirectory.summaryFile, RunDirectory.curvesFile] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: run.file(file).path), "\(file) missing")
+        }
+        let records = try run.readMetrics()
+        // stage 1: epochs 0-2 x (7 subsets + qd2incons_defined) + 2 losses; stage 2: epochs 0-1 x 4 + 1 loss; two seeds
+        XCTAssertEqual(records.count, 2 * (3 * 8 + 2 + 2 * 4 + 1))
+        let summaryJSON = try JSON.parse(Data(contentsOf: run.file(RunDirectory.summaryFile))) as! [String: Any]
+        XCTAssertEqual(summaryJSON["modality"] as? String, "mnist")
+        XCTAssertEqual((summaryJSON["seeds"] as? [Int]), [0, 1])
+        XCTAssertNotNil((summaryJSON["stage2"] as? [String: Any])?["d1consis"])
+        XCTAssertEqual(summary.imlEffect?.perSeed.count, 2)
+        let png = try PNG.read(run.file(RunDirectory.curvesFile))
+        XCTAssertGreaterThan(png.width, 600)
+    }
+}
