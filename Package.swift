@@ -52,7 +52,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "iml-bench", dependencies: [
-            "IMLCore",
+            "IMLCore", "IMLVision",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
