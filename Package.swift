@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "mnist-iml", targets: ["mnist-iml"]),
         .executable(name: "text-iml", targets: ["text-iml"]),
+        .executable(name: "iml-compare", targets: ["iml-compare"]),
         .executable(name: "iml-bench", targets: ["iml-bench"]),
     ],
     dependencies: [
@@ -50,6 +51,9 @@ let package = Package(
         .executableTarget(name: "text-iml", dependencies: [
             "IMLBase", "IMLCore", "IMLProtocol", "IMLText", "IMLExperiment", "IMLCommandLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "iml-compare", dependencies: [
+            "IMLExperiment", "IMLCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "iml-bench", dependencies: [
             "IMLCore", "IMLVision",

@@ -49,7 +49,7 @@ public struct RunDirectory {
     public func readMetrics() throws -> [MetricRecord] {
         let text = try String(contentsOf: file(Self.metricsFile), encoding: .utf8)
         return try text.split(separator: "\n").enumerated().map { index, line in
-            guard let o = try? JSON.parse(Data(line.utf8)) as? [String: Any], let r = MetricRecord(jsonObject: o) else {
+            guard let r = MetricRecord(jsonLine: line) else {
                 throw IMLError("\(file(Self.metricsFile).path): line \(index + 1) is not a metrics record.")
             }
             return r

@@ -14,7 +14,7 @@ struct MNISTIML: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mnist-iml",
         abstract: "Implicit meta-learning on MNIST: tagged definitions, questions, two training stages.",
-        subcommands: [Run.self, Sweep.self, Render.self],
+        subcommands: [Run.self, Sweep.self, MergeRuns.self, Render.self],
         defaultSubcommand: Run.self)
 }
 

@@ -123,8 +123,12 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(JSON.object([("a", .number(0.1)), ("b", .number(.nan)), ("c", .string("x\"y")), ("d", .number(3))]).serialized(),
                        "{\"a\":0.1,\"b\":null,\"c\":\"x\\\"y\",\"d\":3}")
         let r = MetricRecord.exactMatch(seed: 4, stage: 1, epoch: 2, subset: "q", em: 0.25, n: 8)
-        let parsed = try! JSON.parse(Data(r.json.serialized().utf8)) as! [String: Any]
-        XCTAssertEqual(MetricRecord(jsonObject: parsed), r)
+        XCTAssertEqual(MetricRecord(jsonLine: Substring(r.json.serialized())), r)
+        // a value Foundation's parser would round differently must come back to the same bytes
+        let third = MetricRecord.exactMatch(seed: 0, stage: 1, epoch: 0, subset: "d1consis", em: 2.0 / 9, n: 18)
+        XCTAssertEqual(MetricRecord(jsonLine: Substring(third.json.serialized()))?.json.serialized(), third.json.serialized())
+        XCTAssertNil(MetricRecord(jsonLine: "{\"seed\":1,"))
+        XCTAssertNil(MetricRecord(jsonLine: "not json"))
     }
 
     func testRunDirectoryRefusesFilesAndExistingRuns() throws {

@@ -1,0 +1,55 @@
+// Merging runs of the same settings made with different seeds (e.g. on different machines) into
+// one run directory with the same files, as if the seeds had run together.
+
+import Foundation
+import IMLBase
+
+public enum Merge {
+    /// Checks that the runs can be merged, then writes config.json, metrics.jsonl, summary.json
+    /// and curves.png into `out`. Returns the merged summary.
+    @discardableResult
+    public static func merge(_ paths: [String], into out: String, force: Bool, title: String, chance: Double? = nil) throws -> RunSummary {
+        guard paths.count >= 2 else { throw IMLError("merge needs at least two run directories (got \(paths.count)).") }
+        let runs = try paths.map(FinishedRun.init(path:))
+        let first = runs[0]
+        for run in runs.dropFirst() {
+            let a = first.settings, b = run.settings
+            for key in Set(a.keys).union(b.keys).sorted() where a[key] != b[key] {
+                throw IMLError("Cannot merge \(first.name) and \(run.name): their setting \"\(key)\" differs (\(a[key] ?? "missing") vs \(b[key] ?? "missing")); merge only runs of the same settings.")
+            }
+        }
+        var seen: [UInt64: String] = [:]
+        for run in runs {
+            for seed in run.summary.seeds {
+                if let other = seen[seed] { throw IMLError("Seed \(seed) is in both \(other) and \(run.name); merge runs of different seeds.") }
+                seen[seed] = run.name
+            }
+        }
+        // Records in seed order, each seed's records in the order its run wrote them.
+        let records = runs.flatMap { run in run.summary.seeds.map { seed in (seed, run.records.filter { $0.seed == seed }) } }
+            .sorted { $0.0 < $1.0 }.flatMap(\.1)
+        let summary = RunSummary(modality: first.modality, records: records, wallSeconds: runs.reduce(0) { $0 + $1.summary.wallSeconds })
+        let directory = try RunDirectory.create(out, force: force)
+        var config = first.config
+        config["seeds"] = summary.seeds.map { Int($0) }
+        config["merged_from"] = paths
+        let configData = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+        try AtomicFile.write(configData + Data("\n".utf8), to: directory.file(RunDirectory.configFile))
+        try directory.writeMetrics(records)
+        try directory.write(summary.json, to: RunDirectory.summaryFile)
+        let classes = (first.config["classes"] as? NSNumber)?.doubleValue ?? 10
+        try CurvesFigure.write(records: records, title: title,
+                               settings: "merged: seeds \(summary.seeds.map(String.init).joined(separator: ", ")) from \(runs.map(\.name).joined(separator: ", "))",
+                               chance: chance ?? 1 / classes, to: directory.file(RunDirectory.curvesFile))
+        return summary
+    }
+}
+
+extension MetricRecord {
+    public var seed: UInt64 {
+        switch self {
+        case let .exactMatch(seed, _, _, _, _, _): return seed
+        case let .trainLoss(seed, _, _, _): return seed
+        }
+    }
+}

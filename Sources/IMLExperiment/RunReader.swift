@@ -1,0 +1,57 @@
+// Reading finished runs back (for comparing and merging): config.json, metrics.jsonl and the
+// summary recomputed from the metrics, with a clear refusal for anything that is not a run.
+
+import Foundation
+import IMLBase
+
+public struct FinishedRun {
+    public let directory: RunDirectory
+    /// config.json as parsed JSON, keys in file order lost (Foundation dictionary).
+    public let config: [String: Any]
+    public let records: [MetricRecord]
+    public let summary: RunSummary
+
+    public var modality: String { config["modality"] as? String ?? "unknown" }
+    public var name: String { directory.url.lastPathComponent }
+
+    public init(path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw IMLError("\(path) is not a directory; give the run directories that mnist-iml or text-iml wrote.")
+        }
+        directory = RunDirectory(url: url)
+        for file in [RunDirectory.configFile, RunDirectory.metricsFile] where !FileManager.default.fileExists(atPath: directory.file(file).path) {
+            throw IMLError("\(path) is not a finished run: it has no \(file); give a directory that a completed run wrote.")
+        }
+        guard let config = try? JSON.parse(Data(contentsOf: directory.file(RunDirectory.configFile))) as? [String: Any] else {
+            throw IMLError("\(directory.file(RunDirectory.configFile).path) is not valid JSON; the run directory is damaged.")
+        }
+        self.config = config
+        records = try directory.readMetrics()
+        var wall = 0.0
+        if let s = try? JSON.parse(Data(contentsOf: directory.file(RunDirectory.summaryFile))) as? [String: Any] {
+            wall = (s["wall_seconds"] as? NSNumber)?.doubleValue ?? 0
+        }
+        summary = RunSummary(modality: config["modality"] as? String ?? "unknown", records: records, wallSeconds: wall)
+        if summary.seeds.isEmpty { throw IMLError("\(path) has no exact-match records in metrics.jsonl; the run did not finish an evaluation.") }
+    }
+
+    /// The settings that make two runs comparable or mergeable: everything in config.json but
+    /// the seeds and how the run was executed.
+    public static let executionKeys: Set<String> = ["seeds", "threads", "git_commit", "package_version", "data_dir", "resumed"]
+
+    public var settings: [String: String] {
+        var out: [String: String] = [:]
+        for (k, v) in config where !Self.executionKeys.contains(k) { out[k] = Self.describe(v) }
+        return out
+    }
+
+    static func describe(_ v: Any) -> String {
+        if let n = v as? NSNumber { return JSON.format(n.doubleValue) }
+        if let s = v as? String { return s }
+        if v is NSNull { return "null" }
+        if let a = v as? [Any] { return "[" + a.map(describe).joined(separator: ", ") + "]" }
+        return "\(v)"
+    }
+}

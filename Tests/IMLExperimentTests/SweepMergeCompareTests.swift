@@ -1,0 +1,79 @@
+import XCTest
+import IMLBase
+import IMLProtocol
+@testable import IMLExperiment
+
+final class SweepMergeCompareTests: XCTestCase {
+    let base = FileManager.default.temporaryDirectory.appendingPathComponent("smc-\(UUID())")
+
+    /// A tiny run of the toy lookup task with the given seeds.
+    func run(_ seeds: [UInt64], name: String, entities: Int = 40) throws -> String {
+        var training = TrainingConfig()
+        training.epochs1 = 2; training.epochs2 = 2; training.batchSize = 16; training.learningRate = 0.05
+        let experiment = Experiment(modality: "toy", seeds: seeds, training: training, concurrency: 2,
+                                    settings: [("entities", .int(entities))], settingsLine: "toy", title: "toy", chance: 0.1)
+        let path = base.appendingPathComponent(name).path
+        try experiment.run(in: try RunDirectory.create(path, force: false), makeTask: { seed in
+            var c = ProtocolConfig(); c.entities = entities; c.seed = seed
+            return LookupTask(instance: try ProtocolInstance(config: c, variableSpec: SymbolSpec(alphabet: 26, length: 3),
+                                                             tagSpec: SymbolSpec(alphabet: 26, length: 3)), seed: seed)
+        }, log: { _ in })
+        return path
+    }
+
+    func testMergeOfTwoOneSeedRunsEqualsTheTwoSeedRun() throws {
+        let together = try run([0, 1], name: "together")
+        let a = try run([0], name: "a"), b = try run([1], name: "b")
+        let merged = try Merge.merge([b, a], into: base.appendingPathComponent("merged").path, force: false, title: "toy")
+        let reference = try FinishedRun(path: together)
+        XCTAssertEqual(merged.json.serialized(), RunSummary(modality: "toy", records: reference.records, wallSeconds: merged.wallSeconds).json.serialized())
+        let mergedMetrics = try String(contentsOf: URL(fileURLWithPath: base.appendingPathComponent("merged/metrics.jsonl").path), encoding: .utf8)
+        XCTAssertEqual(mergedMetrics, try String(contentsOf: reference.directory.file(RunDirectory.metricsFile), encoding: .utf8))
+        for file in [RunDirectory.configFile, RunDirectory.summaryFile, RunDirectory.curvesFile] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: base.appendingPathComponent("merged").appendingPathComponent(file).path))
+        }
+    }
+
+    func testMergeRefusesDifferentSettingsAndSharedSeeds() throws {
+        let a = try run([0], name: "a"), b = try run([1], name: "b", entities: 30), c = try run([0], name: "c")
+        XCTAssertThrowsError(try Merge.merge([a, b], into: base.appendingPathComponent("m1").path, force: false, title: "t")) {
+            XCTAssertEqual(($0 as? IMLError)?.message, "Cannot merge a and b: their setting \"entities\" differs (40 vs 30); merge only runs of the same settings.")
+        }
+        XCTAssertThrowsError(try Merge.merge([a, c], into: base.appendingPathComponent("m2").path, force: false, title: "t")) {
+            XCTAssertEqual(($0 as? IMLError)?.message, "Seed 0 is in both a and c; merge runs of different seeds.")
+        }
+    }
+
+    func testCompareWritesBothFilesAndRefusesNonRuns() throws {
+        let a = try run([0, 1], name: "a"), b = try run([2], name: "b")
+        let out = base.appendingPathComponent("cmp").path
+        try Comparison.compare([a, b], out: out)
+        let md = try String(contentsOfFile: out + "/comparison.md", encoding: .utf8)
+        XCTAssertTrue(md.contains("| | a | b |"))
+        XCTAssertTrue(md.contains("**IML effect (d1consis − d2consis)**"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/comparison.png"))
+        XCTAssertThrowsError(try Comparison.compare([base.path], out: out)) {
+            XCTAssertEqual(($0 as? IMLError)?.message, "\(self.base.path) is not a finished run: it has no config.json; give a directory that a completed run wrote.")
+        }
+    }
+
+    func testSweepValueParsingAndValidation() throws {
+        let (plan, out) = try SweepPlan.parse(["--seeds", "2", "--alpha", "0.5,0.75, 1", "--out", "x"])
+        XCTAssertEqual(plan.parameter, .alpha)
+        XCTAssertEqual(plan.values, [0.5, 0.75, 1])
+        XCTAssertEqual(out, "x")
+        XCTAssertEqual(plan.runArguments(0.75, directory: "x/alpha=0.75"), ["--seeds", "2", "--alpha", "0.75", "--out", "x/alpha=0.75"])
+        XCTAssertEqual(plan.directoryName(1), "alpha=1")
+        XCTAssertEqual(try SweepPlan.parse(["--batch-size=8,16"]).plan.values, [8, 16])
+        func message(_ args: [String]) -> String? {
+            do { _ = try SweepPlan.parse(args); return nil } catch { return (error as? IMLError)?.message }
+        }
+        XCTAssertEqual(message(["--alpha", "0.5,1.5"]), "--alpha values must lie in [0, 1] (got 1.5).")
+        XCTAssertEqual(message(["--batch-size", "8,12.5"]), "--batch-size values must be positive integers (got 12.5).")
+        XCTAssertEqual(message(["--batch-size", "8,,16"]), "--batch-size takes a comma-separated list of numbers, and \"\" is not one.")
+        XCTAssertEqual(message(["--alpha", "1,1"]), "--alpha lists 1 twice; give each value once.")
+        XCTAssertNotNil(message(["--seeds", "3"]))
+        XCTAssertNotNil(message(["--alpha", "1", "--batch-size", "8"]))
+        XCTAssertEqual(message(["--alpha"]), "--alpha needs a value.")
+    }
+}
