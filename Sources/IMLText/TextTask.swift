@@ -111,15 +111,14 @@ public final class TextTask: TrainingTask {
     }
 
     /// Documents of equal length go through the model together: a question (9 tokens) then
-    /// costs 8 positions instead of a definition's 12, 16% less work in stage 1. Each group's
+    /// costs 8 positions instead of a definition's 12: 16% less work in stage 1, 12% less time. Each group's
     /// gradient is weighted by its share of the batch's supervised tokens, so the sum is exactly
     /// the gradient of the mean over the whole padded batch (padding at the end of a causal
     /// sequence changes nothing before it).
     public func lossAndGradient(stage: Int, examples indices: ArraySlice<Int>) -> Float {
         let lengths = documentLengths[stage]!
         var groups: [Int: [Int]] = [:]
-        let nob = ProcessInfo.processInfo.environment["NOBUCKET"] != nil
-        for d in documents(stage: stage, indices: indices) { groups[nob ? 13 : lengths[d], default: []].append(d) }
+        for d in documents(stage: stage, indices: indices) { groups[lengths[d], default: []].append(d) }
         let supervisedInBatch = groups.reduce(0) { $0 + ($1.key - 1) * $1.value.count }
         var total: Float = 0
         for length in groups.keys.sorted(by: >) {

@@ -1,0 +1,163 @@
+import XCTest
+import IMLBase
+import IMLCore
+import IMLProtocol
+@testable import IMLText
+
+final class ModelTests: XCTestCase {
+    func smallConfig(vocabulary: Int = 46, maxLength: Int = 12) -> TransformerLM.Config {
+        var c = TransformerLM.Config()
+        c.vocabularySize = vocabulary
+        c.maxLength = maxLength
+        c.layers = 2
+        c.width = 32
+        c.heads = 4
+        return c
+    }
+
+    func randomTokens(_ n: Int, vocabulary: Int, seed: UInt64) -> [Int32] {
+        var rng = SeededRandom(seed: seed, stream: "model-test-tokens")
+        return (0..<n).map { _ in Int32(rng.int(below: vocabulary)) }
+    }
+
+    func testChangingALaterTokenNeverChangesEarlierLogits() {
+        let model = TransformerLM(config: smallConfig(), seed: 1)
+        let batch = 3, length = 10, v = 46
+        let tokens = randomTokens(batch * length, vocabulary: v, seed: 2)
+        let before = model.forward(tokens: tokens, batch: batch, length: length).array
+        for changed in [1, 5, 9] {
+            var edited = tokens
+            edited[1 * length + changed] = (edited[1 * length + changed] + 7) % Int32(v)  // sequence 1 only
+            let after = model.forward(tokens: edited, batch: batch, length: length).array
+            for b in 0..<batch {
+                for t in 0..<length {
+                    let row = (b * length + t) * v
+                    let maxChange = (0..<v).map { abs(after[row + $0] - before[row + $0]) }.max()!
+                    if b == 1 && t >= changed {
+                        if t == changed { XCTAssertGreaterThan(maxChange, 1e-4, "the changed position itself must see its token") }
+                    } else {
+                        XCTAssertEqual(maxChange, 0, accuracy: 1e-6, "sequence \(b) position \(t) saw token \(changed) of sequence 1")
+                    }
+                }
+            }
+        }
+    }
+
+    func testLastPositionLogitsEqualTheFullForwardAtTheLastPosition() {
+        let model = TransformerLM(config: smallConfig(), seed: 3)
+        let batch = 4, length = 7, v = 46
+        let tokens = randomTokens(batch * length, vocabulary: v, seed: 4)
+        let full = model.forward(tokens: tokens, batch: batch, length: length).array
+        let last = model.lastPositionLogits(tokens: tokens, batch: batch, length: length).array
+        for b in 0..<batch {
+            for i in 0..<v { XCTAssertEqual(last[b * v + i], full[((b + 1) * length - 1) * v + i], accuracy: 1e-5) }
+        }
+    }
+
+    func testParametersAreTheLayersOfSection4AndSeededInitIsReproducible() {
+        let d = 32, v = 46, s = 12
+        let a = TransformerLM(config: smallConfig(), seed: 5), b = TransformerLM(config: smallConfig(), seed: 5)
+        let c = TransformerLM(config: smallConfig(), seed: 6)
+        let block = 2 * (2 * d) + (d * 3 * d + 3 * d) + (d * d + d) + (d * 4 * d + 4 * d) + (4 * d * d + d)
+        XCTAssertEqual(a.parameterCount, v * d + s * d + 2 * block + 2 * d + (d * v + v))
+        XCTAssertEqual(a.parameters.map { $0.value.array }, b.parameters.map { $0.value.array })
+        XCTAssertNotEqual(a.parameters[0].value.array, c.parameters[0].value.array)
+        XCTAssertEqual(Set(a.parameters.map(\.name)).count, a.parameters.count, "parameter names must be unique")
+    }
+
+    func testInvalidShapesAreRejectedWithTheFix() {
+        var c = smallConfig()
+        c.width = 30
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("--width"), "\($0)") }
+        c = smallConfig()
+        c.layers = 0
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("--layers"), "\($0)") }
+    }
+}
+
+final class TextTaskTests: XCTestCase {
+    func makeTask(unit: BatchUnit = .documents, entities: Int = 40) throws -> TextTask {
+        let renderer = try makeRenderer(entities: entities)
+        var model = TransformerLM.Config()
+        model.width = 32
+        model.heads = 2
+        model.layers = 1
+        return try TextTask(instance: renderer.instance, text: renderer.config, model: model, modelSeed: 7, unit: unit)
+    }
+
+    /// Loss and gradient of `documents` as ONE padded batch, computed by hand (the reference the
+    /// length-grouped step must reproduce).
+    func paddedLossAndGradient(_ task: TextTask, stage: Int, documents: [Int]) -> (Float, [[Float]]) {
+        task.zeroGrad()
+        let (inputs, targets, length) = task.batch(stage: stage, documents: documents)
+        XCTAssertEqual(length, task.renderer.maxDocumentLength - 1)
+        let loss = SoftmaxCrossEntropy()
+        let logits = task.model.forward(tokens: inputs, batch: documents.count, length: length)
+        let value = loss.forward(logits: logits, classes: task.model.config.vocabularySize, targets: targets)
+        task.model.backward(loss.backward())
+        return (value, task.parameters.map { $0.grad.array })
+    }
+
+    func testLengthGroupedStepEqualsOnePaddedBatch() throws {
+        let task = try makeTask()
+        let lengths = task.documentLengths[1]!
+        // a batch mixing definitions (13 tokens) and questions (9)
+        let documents = Array(0..<lengths.count).filter { $0 % 97 == 3 }
+        XCTAssertEqual(Set(documents.map { lengths[$0] }), [9, 13])
+        let (expectedLoss, expectedGrads) = paddedLossAndGradient(task, stage: 1, documents: documents)
+        task.zeroGrad()
+        let loss = task.lossAndGradient(stage: 1, examples: documents[...])
+        XCTAssertEqual(loss, expectedLoss, accuracy: 1e-5 * abs(expectedLoss))
+        for (p, expected) in zip(task.parameters, expectedGrads) {
+            let scale = expected.map(abs).max()! + 1e-12
+            for (g, e) in zip(p.grad.array, expected) { XCTAssertEqual(g, e, accuracy: 1e-4 * scale, p.name) }
+        }
+    }
+
+    func testBatchesOfExamplesExpandToTheirDocumentsAndTargetsSkipPadding() throws {
+        let byExamples = try makeTask(unit: .examples), byDocuments = try makeTask(unit: .documents)
+        let stage1 = byExamples.instance.stage1Train
+        XCTAssertEqual(byExamples.trainingCount(stage: 1), stage1.count)
+        let T = byExamples.instance.config.attributes
+        let definitions = stage1.filter { $0.kind == .definition }.count
+        XCTAssertEqual(byDocuments.trainingCount(stage: 1), definitions * T + (stage1.count - definitions))
+        XCTAssertEqual(byDocuments.tokenCount(stage: 1), definitions * T * 13 + (stage1.count - definitions) * 9)
+        let firstDefinition = stage1.firstIndex { $0.kind == .definition }!
+        XCTAssertEqual(byExamples.documents(stage: 1, indices: [firstDefinition]).count, T)
+        // targets are the inputs shifted by one; -1 exactly where the document has ended
+        let question = byDocuments.documentLengths[1]!.firstIndex(of: 9)!
+        let definition = byDocuments.documentLengths[1]!.firstIndex(of: 13)!
+        let (inputs, targets, length) = byDocuments.batch(stage: 1, documents: [question, definition])
+        XCTAssertEqual(length, 12)
+        XCTAssertEqual(Array(targets[0..<7]), Array(inputs[1..<8]))
+        XCTAssertEqual(Array(targets[8..<12]), [-1, -1, -1, -1])
+        XCTAssertEqual(Array(targets[12..<23]), Array(inputs[13..<24]))
+        XCTAssertEqual(targets[23], TextVocabulary.period)
+    }
+
+    func testPredictionsAreTheArgMaxAfterEachQuestionsPrompt() throws {
+        let task = try makeTask()
+        let v = task.renderer.vocabulary
+        for set in task.instance.stage1Eval + task.instance.stage2Eval {
+            let predicted = task.predict(set)
+            XCTAssertEqual(predicted.count, set.questions.count)
+            for (q, p) in zip(set.questions, predicted).prefix(3) {
+                let prompt = task.renderer.prompt(entity: q.entity, attribute: q.attribute)
+                let logits = task.model.forward(tokens: prompt, batch: 1, length: prompt.count).array.suffix(v.size)
+                let best = Int32(logits.indices.max { logits[$0] < logits[$1] }! - logits.startIndex)
+                XCTAssertEqual(p, v.answerClass(of: best) ?? -1)
+            }
+        }
+    }
+
+    func testTrainingStepsLowerTheLossOnTheirBatch() throws {
+        let task = try makeTask()
+        let adam = Adam(parameters: task.parameters, lr: 3e-3)
+        let batch = Array(0..<48)[...]
+        task.zeroGrad()
+        let first = task.lossAndGradient(stage: 1, examples: batch)
+        for _ in 0..<30 { adam.step(); task.zeroGrad(); _ = task.lossAndGradient(stage: 1, examples: batch) }
+        let last = task.lossAndGradient(stage: 1, examples: batch)
+        XCTAssertLessThan(last, 0.8 * first)
+    }
+}
