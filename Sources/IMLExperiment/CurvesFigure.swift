@@ -38,7 +38,9 @@ public enum CurvesFigure {
         let stage1Subsets = ["qd1consis", "qd1incons", "qd2consis", "qd2incons", "qd2incons_defined", "qd1incons_defined", "q"]
         var panels: [PlotPanel] = []
         let stages = Set(records.compactMap { r -> Int? in if case let .exactMatch(_, s, _, _, _, _) = r { return s }; return nil })
-        if stages.contains(1) {
+        if stages.contains(1) && !stages.contains(2) {
+            panels.append(panel(records: records, stage: 1, title: "One stage: all definitions and questions", chance: chance))
+        } else if stages.contains(1) {
             panels.append(panel(records: records, stage: 1, title: "Stage 1: definitions + questions", subsets: stage1Subsets, chance: chance))
         }
         if stages.contains(2) {

@@ -9,6 +9,8 @@ public struct RunSummary: Equatable {
     public var modality: String
     public var seeds: [UInt64]
     /// stage -> subset -> summary over seeds (subsets in the protocol's order).
+    /// The IML effect is EM(d1consis) - EM(d2consis) after stage 2, or after the single stage
+    /// of a one-stage run.
     public var stages: [Int: [(String, SeedSummary)]]
     public var imlEffect: SeedSummary?
     public var wallSeconds: Double
@@ -36,7 +38,8 @@ public struct RunSummary: Equatable {
             }
         }
         self.stages = stages
-        if let s2 = finals[2], let d1 = s2["d1consis"], let d2 = s2["d2consis"] {
+        // After stage 2; in the one-stage setting, after its single stage.
+        if let last = finals[2] ?? finals[1], let d1 = last["d1consis"], let d2 = last["d2consis"] {
             imlEffect = SeedSummary(seeds.compactMap { seed in
                 guard let a = d1[seed]?.em, let b = d2[seed]?.em else { return nil }
                 return a - b
@@ -73,7 +76,7 @@ public struct RunSummary: Equatable {
         for stage in stages.keys.sorted() {
             for (subset, s) in stages[stage]! { lines.append("| \(stage) | \(subset) | \(cell(s)) |") }
         }
-        lines.append("| 2 | **IML effect d1consis − d2consis** | **\(cell(imlEffect))** |")
+        lines.append("| \(stages.keys.max() ?? 2) | **IML effect d1consis − d2consis** | **\(cell(imlEffect))** |")
         return lines.joined(separator: "\n")
     }
 }

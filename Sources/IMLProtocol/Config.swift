@@ -27,6 +27,9 @@ public struct ProtocolConfig: Codable, Equatable, Sendable {
     public var seed: UInt64 = 0
     /// Reshuffles only the split of the stage-2 pool into d1/d2/d3/baseline; nil = `seed`.
     public var seedStage2: UInt64? = nil
+    /// 2: the two-stage protocol. 1: the paper's one-stage setting — a single stage trains on
+    /// both stages' training sets together and evaluates every subset.
+    public var stages: Int = 2
 
     public init() {}
 
@@ -51,6 +54,7 @@ public struct ProtocolConfig: Codable, Equatable, Sendable {
             || stage2Weights.reduce(0, +) <= 0 {
             try fail("The stage-2 split needs four non-negative weights (d1, d2, d3, baseline) with a positive sum (got \(stage2Weights)).")
         }
+        if stages != 1 && stages != 2 { try fail("--stages must be 1 (one stage on both training sets) or 2 (got \(stages)).") }
         if !(alpha >= 0 && alpha <= 1) { try fail("--alpha must lie in [0, 1] (got \(alpha)).") }
         if heldOutCount < 1 || heldOutCount >= attributes {
             try fail("Held-out attributes per variable must be between 1 and T-1 = \(attributes - 1) (got \(heldOutCount)).")

@@ -34,11 +34,6 @@ public struct ProtocolInstance: Sendable {
     public func members(_ s: Subset) -> [Int] { entities.filter { $0.subset == s }.map(\.id) }
     public func tag(_ number: Int) -> [Int] { tags[number - 1] }
 
-    /// Stage 1 and 2 training sets together: the paper's one-stage setting.
-    public var oneStageTrain: [Example] { stage1Train + stage2Train }
-    /// Every subset's questions, as evaluated after one-stage training.
-    public var oneStageEval: [EvalSet] { stage1Eval }
-
     public func trainingSet(stage: Int) -> [Example] { stage == 1 ? stage1Train : stage2Train }
     public func evaluationSets(stage: Int) -> [EvalSet] { stage == 1 ? stage1Eval : stage2Eval }
 
@@ -153,8 +148,10 @@ public struct ProtocolInstance: Sendable {
                 stage1.append(Example(entity: e.id, kind: .question, tag: nil, targets: targets, subset: e.subset))
             }
         }
-        stage1Train = stage1
-        stage2Train = entities.filter { $0.subset.stage == 2 && $0.subset.tag != nil }.map(definition)
+        let stage2 = entities.filter { $0.subset.stage == 2 && $0.subset.tag != nil }.map(definition)
+        // One-stage setting: everything is trained at once.
+        stage1Train = config.stages == 1 ? stage1 + stage2 : stage1
+        stage2Train = config.stages == 1 ? [] : stage2
 
         // Evaluation: held-out attributes of stage-1 subsets, every attribute of stage-2 subsets.
         func evalSet(_ s: Subset) -> EvalSet {
@@ -171,7 +168,7 @@ public struct ProtocolInstance: Sendable {
         let present = Set(subsetOf)
         let stage2Subsets: [Subset] = [.d1consis, .d2consis, .d3consis, .no_qd_baseline]
         stage1Eval = Subset.allCases.filter { present.contains($0) }.map(evalSet)
-        stage2Eval = stage2Subsets.filter { present.contains($0) }.map(evalSet)
+        stage2Eval = config.stages == 1 ? [] : stage2Subsets.filter { present.contains($0) }.map(evalSet)
     }
 
     /// A uniformly random permutation without fixed points (rejection sampling; the acceptance

@@ -25,6 +25,7 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Attributes per entity (output heads).") var attributes = 6
     @Option(help: "Classes per attribute (chance = 1/classes).") var classes = 10
     @Option(help: "Tag/consistency correlation in stage 1, in [0, 1].") var alpha = 1.0
+    @Option(help: "2: the two-stage protocol; 1: one stage (--epochs1 epochs) on both stages' training sets, evaluating every subset.") var stages = 2
     @Option(help: "fixed: one drawing per variable; fresh: new handwriting per example.") var handwriting: Handwriting = .fixed
     @Option(help: "mnist or fashion-mnist.") var dataset: MNISTDatasetKind = .mnist
     @Option(help: "Directory with the idx files (default: $MNIST_DIR, else data/mnist).") var dataDir: String?
@@ -36,6 +37,7 @@ struct DataOptions: ParsableArguments {
         c.attributes = attributes
         c.classes = classes
         c.alpha = alpha
+        c.stages = stages
         c.seed = seed
         return c
     }

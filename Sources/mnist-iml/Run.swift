@@ -22,11 +22,12 @@ struct Run: ParsableCommand {
             let directory = try RunDirectory.create(common.out ?? RunDirectory.defaultPath(modality: "mnist"), force: common.force)
             let mnist = try data.loadData()
             let dataOptions = data
-            let experiment = Experiment(
+            var experiment = Experiment(
                 modality: "mnist", seeds: common.seedList, training: training, concurrency: common.threads,
                 settings: settings(protocolConfig, vision),
-                settingsLine: "\(data.entities) entities, grid \(data.grid)x\(data.grid), T=\(data.attributes), C=\(data.classes), alpha \(data.alpha), \(data.handwriting.rawValue) handwriting, " + common.settingsLine(),
+                settingsLine: (data.stages == 1 ? "one stage, " : "") + "\(data.entities) entities, grid \(data.grid)x\(data.grid), T=\(data.attributes), C=\(data.classes), alpha \(data.alpha), \(data.handwriting.rawValue) handwriting, " + common.settingsLine(),
                 title: "\(mnist.kind.displayName): implicit meta-learning", chance: 1 / Double(data.classes))
+            experiment.stages = protocolConfig.stages == 1 ? [1] : [1, 2]
             let summary = try experiment.run(in: directory) { seed in
                 let instance = try ProtocolInstance(config: dataOptions.protocolConfig(seed: seed), variableSpec: vision.variableSpec,
                                                     tagSpec: vision.tagSpec, forbiddenTags: [vision.blankTag])

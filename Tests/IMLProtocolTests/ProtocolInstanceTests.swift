@@ -123,10 +123,21 @@ final class ProtocolInstanceTests: XCTestCase {
         XCTAssertFalse(Set(text.entities.map(\.variable)).contains(text.tag(1)))
     }
 
+    func testOneStageTrainsBothSetsAtOnceAndEvaluatesEverySubset() throws {
+        let two = try make(), one = try make { $0.stages = 1 }
+        XCTAssertEqual(one.stage1Train, two.stage1Train + two.stage2Train)
+        XCTAssertTrue(one.stage2Train.isEmpty)
+        XCTAssertTrue(one.stage2Eval.isEmpty)
+        XCTAssertEqual(one.stage1Eval.map(\.subset), [.qd1consis, .qd2incons, .q, .d1consis, .d2consis, .d3consis, .no_qd_baseline])
+        XCTAssertEqual(one.entities, two.entities)
+        XCTAssertNotNil(message { $0.stages = 3 })
+    }
+
+    func message(_ edit: (inout ProtocolConfig) -> Void) -> String? {
+        do { _ = try make(edit); return nil } catch { return (error as? IMLError)?.message }
+    }
+
     func testInvalidSettingsAreRejectedWithAClearMessage() {
-        func message(_ edit: (inout ProtocolConfig) -> Void) -> String? {
-            do { _ = try make(edit); return nil } catch { return (error as? IMLError)?.message }
-        }
         XCTAssertEqual(message { $0.tag1Fraction = 0.6; $0.tag2Fraction = 0.5 },
                        "The stage-1 fractions sum to 1.2, over 1; lower them so that their sum is at most 1.")
         XCTAssertEqual(message { $0.alpha = 1.5 }, "--alpha must lie in [0, 1] (got 1.5).")
