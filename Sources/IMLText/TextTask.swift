@@ -15,10 +15,14 @@ import IMLProtocol
 
 /// What the trainer's batch indices count.
 public enum BatchUnit: String, Codable, CaseIterable, Sendable {
-    /// One index per document: a batch of 64 is 64 documents (the paper's code trains on documents).
-    case documents
-    /// One index per protocol example: a definition brings its T documents, a question one.
+    /// One index per protocol example, as in the vision task: a definition brings its T
+    /// documents, a question one (a batch of 64 is ~111 documents in stage 1). The default: it
+    /// lands on the reference numbers (PROTOCOL.md section 6).
     case examples
+    /// One index per document: a batch of 64 is 64 documents. Needs a trainer that batches over
+    /// `trainingCount(stage:)`; IMLExperiment's batches over the examples, so this is not wired
+    /// to the command line yet.
+    case documents
 }
 
 public final class TextTask: TrainingTask {
@@ -38,15 +42,11 @@ public final class TextTask: TrainingTask {
     var promptTokens: [Subset: [Int32]] = [:]
     let documentLength: Int
     static let evaluationBatch = 512
-    /// The unit the trainer's indices count today. IMLExperiment's Trainer batches over
-    /// `instance.trainingSet(stage:).count` examples; once TrainingTask asks for
-    /// `trainingCount(stage:)` this becomes `.documents`, the paper's unit.
-    public static let trainerUnit = BatchUnit.examples
 
     public var parameters: [Parameter] { model.parameters }
 
     public init(instance: ProtocolInstance, text: TextConfig, model modelConfig: TransformerLM.Config,
-                modelSeed: UInt64, unit: BatchUnit = .documents) throws {
+                modelSeed: UInt64, unit: BatchUnit = .examples) throws {
         try modelConfig.validate()
         renderer = try TextRenderer(instance: instance, config: text)
         self.instance = instance

@@ -25,6 +25,10 @@ public final class TransformerLM: Layer {
         public func validate() throws {
             if layers < 1 { throw IMLError("--layers must be at least 1 (got \(layers)).") }
             if heads < 1 { throw IMLError("--heads must be at least 1 (got \(heads)).") }
+            // Limits far above anything this CPU trains in reasonable time; they turn a typo into a message, not a failed allocation.
+            if layers > 64 || width > 4096 {
+                throw IMLError("--layers must be at most 64 and --width at most 4096 (got \(layers), \(width)).")
+            }
             if width < 1 || width % heads != 0 {
                 throw IMLError("--width must be a positive multiple of --heads (got width \(width), \(heads) heads); try width \(max(1, width / max(1, heads)) * max(1, heads)).")
             }

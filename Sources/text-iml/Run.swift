@@ -24,7 +24,7 @@ struct Run: ParsableCommand {
             let directory = try RunDirectory.create(common.out ?? RunDirectory.defaultPath(modality: "text"), force: common.force)
             let options = text
             let probe = try TextTask(instance: try options.instance(seed: common.firstSeed), text: options.textConfig,
-                                     model: options.modelConfig, modelSeed: common.firstSeed, unit: TextTask.trainerUnit)
+                                     model: options.modelConfig, modelSeed: common.firstSeed)
             let experiment = Experiment(
                 modality: "text", seeds: common.seedList, training: training, concurrency: common.threads,
                 settings: settings(probe),
@@ -32,7 +32,7 @@ struct Run: ParsableCommand {
                 title: "Text: implicit meta-learning", chance: 1 / Double(text.classes))
             let summary = try experiment.run(in: directory) { seed in
                 try TextTask(instance: try options.instance(seed: seed), text: options.textConfig, model: options.modelConfig,
-                             modelSeed: seed, unit: TextTask.trainerUnit)
+                             modelSeed: seed)
             }
             print(summary.table())
             let tokens1 = Double(probe.tokenCount(stage: 1) * training.epochs1), tokens2 = Double(probe.tokenCount(stage: 2) * training.epochs2)

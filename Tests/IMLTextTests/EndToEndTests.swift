@@ -20,8 +20,7 @@ final class EndToEndTests: XCTestCase {
                                     settings: [("order", .string("vte"))], settingsLine: "tiny", title: "text test", chance: 0.1)
         let summary = try experiment.run(in: try RunDirectory.create(dir, force: false), makeTask: { seed in
             let renderer = try makeRenderer(entities: 30, seed: seed)
-            return try TextTask(instance: renderer.instance, text: renderer.config, model: model, modelSeed: seed,
-                                unit: TextTask.trainerUnit)
+            return try TextTask(instance: renderer.instance, text: renderer.config, model: model, modelSeed: seed)
         }, log: { _ in })
         for file in [RunDirectory.configFile, RunDirectory.metricsFile, RunDirectory.summaryFile, RunDirectory.curvesFile] {
             let path = dir + "/" + file
