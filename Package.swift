@@ -56,7 +56,7 @@ let package = Package(
             "IMLExperiment", "IMLCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "iml-bench", dependencies: [
-            "IMLCore", "IMLVision",
+            "IMLCore", "IMLVision", "IMLProtocol", "MNIST",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

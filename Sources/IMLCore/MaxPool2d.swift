@@ -1,14 +1,17 @@
 // Max pooling, 2x2 window, stride 2, NCHW (odd sizes are floored, as PyTorch: the last row or
 // column is dropped):
 //
-//   x [B, C, H, W] -> y [B, C, H/2, W/2];  argmax [B, C, H/2, W/2] (index into the H*W plane)
-//   dx [B, C, H, W]: dy routed to the argmax of each window, zero elsewhere.
+//   x [B, C, H, W] -> y [B, C, H/2, W/2];  winner [B, C, H/2, W/2] (Int32): which of the window's
+//   four pixels won (0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right)
+//   dx [B, C, H, W]: dy routed to the winner of each window, zero elsewhere.
 // Ties go to the first maximum in row-major window order (as PyTorch).
+//
+// The row kernels (MaxPool2x2) are shared with Conv2d's fused conv -> pool -> ReLU path.
 
 public final class MaxPool2d: Layer {
     public private(set) var output = Tensor([0])
     public private(set) var inputGrad = Tensor([0])
-    private var argmax: [Int32] = []
+    private var winners: [Int32] = []
     private var inputShape: [Int] = []
 
     public init() {}
@@ -22,80 +25,125 @@ public final class MaxPool2d: Layer {
         let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3]
         let ho = h / 2, wo = w / 2
         output.resize([x.shape[0], x.shape[1], ho, wo])
-        if argmax.count < output.count { argmax = [Int32](repeating: 0, count: output.count) }
+        if winners.count < output.count { winners = [Int32](repeating: 0, count: output.count) }
         let xp = x.pointer, yp = output.pointer
-        argmax.withUnsafeMutableBufferPointer { am in
-            let ap = am.baseAddress!
+        winners.withUnsafeMutableBufferPointer { wb in
             for plane in 0..<planes {
-                let xin = xp + plane * h * w
                 for oy in 0..<ho {
-                    poolRow(top: xin + 2 * oy * w, width: w, topIndex: Int32(2 * oy * w), outputs: wo,
-                            into: yp + (plane * ho + oy) * wo, argmax: ap + (plane * ho + oy) * wo)
+                    let top = xp + (plane * h + 2 * oy) * w, at = (plane * ho + oy) * wo
+                    MaxPool2x2.forwardRow(top: top, bottom: top + w, count: wo, into: yp + at,
+                                          winners: wb.baseAddress! + at)
                 }
             }
         }
         return output
     }
 
-    /// One output row: windows (top[2i], top[2i+1], bottom[2i], bottom[2i+1]), bottom = top + width.
-    /// Four windows at a time in SIMD: with random data the scalar compare chain mispredicts its
-    /// branches and runs ~10x slower.
-    @inline(__always)
-    private func poolRow(top: UnsafePointer<Float>, width w: Int, topIndex: Int32, outputs: Int,
-                         into y: UnsafeMutablePointer<Float>, argmax a: UnsafeMutablePointer<Int32>) {
-        let bottom = top + w
-        let rawTop = UnsafeRawPointer(top), rawBottom = UnsafeRawPointer(bottom)
-        let rawY = UnsafeMutableRawPointer(y), rawA = UnsafeMutableRawPointer(a)
-        let lane = SIMD4<Int32>(0, 2, 4, 6)
-        var i = 0
-        while i + 4 <= outputs {
-            let t = rawTop.loadUnaligned(fromByteOffset: 8 * i, as: SIMD8<Float>.self)
-            let b = rawBottom.loadUnaligned(fromByteOffset: 8 * i, as: SIMD8<Float>.self)
-            var best = t.evenHalf
-            let first = lane &+ (Int32(2 * i) &+ topIndex)
-            var index = first
-            // Strict > keeps the first maximum in window order on ties.
-            var better = t.oddHalf .> best
-            best.replace(with: t.oddHalf, where: better)
-            index.replace(with: first &+ 1, where: better)
-            better = b.evenHalf .> best
-            best.replace(with: b.evenHalf, where: better)
-            index.replace(with: first &+ Int32(w), where: better)
-            better = b.oddHalf .> best
-            best.replace(with: b.oddHalf, where: better)
-            index.replace(with: first &+ Int32(w + 1), where: better)
-            rawY.storeBytes(of: best, toByteOffset: 4 * i, as: SIMD4<Float>.self)
-            rawA.storeBytes(of: index, toByteOffset: 4 * i, as: SIMD4<Int32>.self)
-            i += 4
-        }
-        while i < outputs {
-            let i0 = 2 * i
-            var best = i0
-            if top[i0 + 1] > top[best] { best = i0 + 1 }
-            if top[i0 + w] > top[best] { best = i0 + w }  // top[i0 + w] is bottom[i0]
-            if bottom[i0 + 1] > top[best] { best = i0 + w + 1 }
-            y[i] = top[best]
-            a[i] = Int32(best) + topIndex
-            i += 1
-        }
-    }
-
+    /// One pass that writes every dx value (the window's winner gets dy, the rest 0), instead of
+    /// zeroing dx and scattering: dx is the biggest activation of the net (13.8 MB after conv1).
     @discardableResult
     public func backward(_ dy: Tensor) -> Tensor {
         precondition(dy.count == output.count,
                      "MaxPool2d.backward was given \(dy.count) values for an output of shape \(output.shape)")
         inputGrad.resize(inputShape)
-        inputGrad.zero()
-        let planes = inputShape[0] * inputShape[1]
-        let planeIn = inputShape[2] * inputShape[3], planeOut = output.count / max(planes, 1)
+        let planes = inputShape[0] * inputShape[1], h = inputShape[2], w = inputShape[3]
+        let ho = h / 2, wo = w / 2
         let g = dy.pointer, dx = inputGrad.pointer
-        argmax.withUnsafeBufferPointer { am in
-            let ap = am.baseAddress!
+        winners.withUnsafeBufferPointer { wb in
             for plane in 0..<planes {
-                let gin = g + plane * planeOut, ain = ap + plane * planeOut, dout = dx + plane * planeIn
-                for i in 0..<planeOut { dout[Int(ain[i])] += gin[i] }
+                for oy in 0..<ho {
+                    let top = dx + (plane * h + 2 * oy) * w, at = (plane * ho + oy) * wo
+                    MaxPool2x2.backwardRow(g + at, winners: wb.baseAddress! + at, count: wo, top: top, bottom: top + w)
+                    if w % 2 == 1 { top[w - 1] = 0; top[2 * w - 1] = 0 }
+                }
+                if h % 2 == 1 { (dx + (plane * h + h - 1) * w).update(repeating: 0, count: w) }
             }
         }
         return inputGrad
+    }
+}
+
+/// Row kernels of 2x2 max pooling: one output row from two input rows, and back.
+enum MaxPool2x2 {
+    /// Winner code of a window whose output ReLU cut to zero: no gradient flows back.
+    static let cut: Int32 = 4
+
+    /// Windows i = 0..<count of (top[2i], top[2i+1], bottom[2i], bottom[2i+1]), each plus `bias`;
+    /// with `relu`, y = max(0, window max) and code `cut` where that max is not positive (NaN
+    /// passes forward and gets no gradient, as ReLU does). Four windows at a time in SIMD: with
+    /// random data the scalar compare chain mispredicts its branches and runs ~10x slower.
+    @inline(__always)
+    static func forwardRow(top: UnsafePointer<Float>, bottom: UnsafePointer<Float>, count: Int, bias: Float = 0,
+                           relu: Bool = false, into y: UnsafeMutablePointer<Float>, winners: UnsafeMutablePointer<Int32>) {
+        let rawTop = UnsafeRawPointer(top), rawBottom = UnsafeRawPointer(bottom), rawY = UnsafeMutableRawPointer(y)
+        let b8 = SIMD8<Float>(repeating: bias), zero = SIMD4<Float>()
+        var i = 0
+        while i + 4 <= count {
+            let t = rawTop.loadUnaligned(fromByteOffset: 8 * i, as: SIMD8<Float>.self) + b8
+            let b = rawBottom.loadUnaligned(fromByteOffset: 8 * i, as: SIMD8<Float>.self) + b8
+            var best = t.evenHalf, code = SIMD4<Int32>()
+            // Strict > keeps the first maximum in window order on ties.
+            var better = t.oddHalf .> best
+            best.replace(with: t.oddHalf, where: better); code.replace(with: SIMD4(repeating: 1), where: better)
+            better = b.evenHalf .> best
+            best.replace(with: b.evenHalf, where: better); code.replace(with: SIMD4(repeating: 2), where: better)
+            better = b.oddHalf .> best
+            best.replace(with: b.oddHalf, where: better); code.replace(with: SIMD4(repeating: 3), where: better)
+            if relu {
+                code.replace(with: SIMD4(repeating: cut), where: .!(best .> zero))
+                best.replace(with: zero, where: best .<= zero)
+            }
+            rawY.storeBytes(of: best, toByteOffset: 4 * i, as: SIMD4<Float>.self)
+            UnsafeMutableRawPointer(winners).storeBytes(of: code, toByteOffset: 4 * i, as: SIMD4<Int32>.self)
+            i += 4
+        }
+        while i < count {
+            var best = top[2 * i] + bias, code: Int32 = 0
+            let topRight = top[2 * i + 1] + bias, bottomLeft = bottom[2 * i] + bias, bottomRight = bottom[2 * i + 1] + bias
+            if topRight > best { best = topRight; code = 1 }
+            if bottomLeft > best { best = bottomLeft; code = 2 }
+            if bottomRight > best { best = bottomRight; code = 3 }
+            if relu {
+                if !(best > 0) { code = cut }
+                if best <= 0 { best = 0 }
+            }
+            y[i] = best
+            winners[i] = code
+            i += 1
+        }
+    }
+
+    /// Writes all 2*count values of both input rows: dy[i] at window i's winner, 0 elsewhere.
+    @inline(__always)
+    static func backwardRow(_ dy: UnsafePointer<Float>, winners: UnsafePointer<Int32>, count: Int,
+                            top: UnsafeMutablePointer<Float>, bottom: UnsafeMutablePointer<Float>) {
+        let rawDy = UnsafeRawPointer(dy), rawTop = UnsafeMutableRawPointer(top), rawBottom = UnsafeMutableRawPointer(bottom)
+        let zero = SIMD4<Float>()
+        // Vector-vector compares: the vector-scalar forms compile to a lane-by-lane loop.
+        let c0 = SIMD4<Int32>(repeating: 0), c1 = SIMD4<Int32>(repeating: 1)
+        let c2 = SIMD4<Int32>(repeating: 2), c3 = SIMD4<Int32>(repeating: 3)
+        var i = 0
+        while i + 4 <= count {
+            let g = rawDy.loadUnaligned(fromByteOffset: 4 * i, as: SIMD4<Float>.self)
+            let code = UnsafeRawPointer(winners).loadUnaligned(fromByteOffset: 4 * i, as: SIMD4<Int32>.self)
+            let topLeft = zero.replacing(with: g, where: code .== c0), topRight = zero.replacing(with: g, where: code .== c1)
+            let bottomLeft = zero.replacing(with: g, where: code .== c2), bottomRight = zero.replacing(with: g, where: code .== c3)
+            rawTop.storeBytes(of: interleave(topLeft, topRight), toByteOffset: 8 * i, as: SIMD8<Float>.self)
+            rawBottom.storeBytes(of: interleave(bottomLeft, bottomRight), toByteOffset: 8 * i, as: SIMD8<Float>.self)
+            i += 4
+        }
+        while i < count {
+            let code = winners[i]
+            top[2 * i] = code == 0 ? dy[i] : 0
+            top[2 * i + 1] = code == 1 ? dy[i] : 0
+            bottom[2 * i] = code == 2 ? dy[i] : 0
+            bottom[2 * i + 1] = code == 3 ? dy[i] : 0
+            i += 1
+        }
+    }
+
+    @inline(__always)
+    private static func interleave(_ even: SIMD4<Float>, _ odd: SIMD4<Float>) -> SIMD8<Float> {
+        SIMD8(even[0], odd[0], even[1], odd[1], even[2], odd[2], even[3], odd[3])
     }
 }

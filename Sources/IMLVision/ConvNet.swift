@@ -1,13 +1,14 @@
 // The ConvNet + MLP of the vision experiments (PROTOCOL.md section 3), built from IMLCore layers:
 //
 //   images [B, Cin, H, W]
-//   -> for each c in channels: conv 3x3 (padding 1) -> max-pool 2x2 -> ReLU   [B, c, H/2^i, W/2^i]
+//   -> for each c in channels: conv 3x3 (padding 1) -> ReLU -> max-pool 2x2   [B, c, H/2^i, W/2^i]
 //   -> flatten [B, F], F = channels.last * H' * W'
 //   -> for each h in hidden: Linear -> ReLU                                    [B, h]
 //   -> Linear -> logits [B, T*C], read as T heads of C classes.
 // Default: 1x60x56 -> 16x30x28 -> 32x15x14 -> 32x7x7 = 1568 -> 256 -> 256 -> 6*10.
-// Pooling before ReLU is the protocol's conv -> ReLU -> pool exactly (ReLU is monotone, so the
-// outputs and gradients are identical) with ReLU on four times fewer values.
+// Each block is one Conv2d with its fused max-pool + ReLU (poolAndReLU): pooling before ReLU is the
+// protocol's conv -> ReLU -> pool exactly (ReLU is monotone, so the outputs and gradients are
+// identical), and fused, the full-resolution maps never leave the cache.
 // Initialisation as PyTorch's defaults, U(-1/sqrt(fanIn), 1/sqrt(fanIn)) for weights and biases,
 // drawn from one seeded stream so the same seed gives the same weights.
 
@@ -27,9 +28,8 @@ public final class ConvNetMLP {
     }
 
     public let config: Config
+    /// Conv blocks: conv 3x3 + max-pool 2x2 + ReLU each (Conv2d's poolAndReLU).
     public let convs: [Conv2d]
-    public let convReLUs: [ReLU]
-    public let pools: [MaxPool2d]
     /// Hidden layers and then the output layer.
     public let linears: [Linear]
     public let hiddenReLUs: [ReLU]
@@ -51,7 +51,7 @@ public final class ConvNetMLP {
         for (i, c) in config.channels.enumerated() {
             // Nothing upstream of the first layer needs a gradient.
             convs.append(Conv2d(inChannels: inChannels, outChannels: c, kernel: 3, padding: 1,
-                                needsInputGradient: i > 0, rng: &rng))
+                                needsInputGradient: i > 0, poolAndReLU: true, rng: &rng))
             inChannels = c
             h /= 2; w /= 2
         }
@@ -63,8 +63,6 @@ public final class ConvNetMLP {
         }
         self.convs = convs
         self.linears = linears
-        convReLUs = convs.map { _ in ReLU() }
-        pools = convs.map { _ in MaxPool2d() }
         hiddenReLUs = config.hidden.map { _ in ReLU() }
     }
 
@@ -90,9 +88,7 @@ public final class ConvNetMLP {
                      && images.shape[2] == config.height && images.shape[3] == config.width,
                      "ConvNetMLP expects images [batch, \(config.inputChannels), \(config.height), \(config.width)], got \(images.shape)")
         var x = images
-        for i in convs.indices {
-            x = convReLUs[i].forward(pools[i].forward(convs[i].forward(x)))
-        }
+        for conv in convs { x = conv.forward(x) }
         // Linear reads the pooled [B, C, h, w] map as [B, C*h*w]: NCHW is already that layout.
         for i in hiddenReLUs.indices {
             x = hiddenReLUs[i].forward(linears[i].forward(x))
@@ -106,8 +102,6 @@ public final class ConvNetMLP {
         for i in hiddenReLUs.indices.reversed() {
             g = linears[i].backward(hiddenReLUs[i].backward(g))
         }
-        for i in convs.indices.reversed() {
-            g = convs[i].backward(pools[i].backward(convReLUs[i].backward(g)))
-        }
+        for conv in convs.reversed() { g = conv.backward(g) }
     }
 }

@@ -35,8 +35,10 @@ final class Conv2dTests: XCTestCase {
 
     func testMatchesDirectConvolution() {
         var rng = SeededRandom(seed: 2)
+        // Cin*k >= 32 (11 x 3, 8 x 5) takes the path that splits each product by kernel column.
         for (cin, cout, k, p, h, w) in [(1, 4, 3, 1, 6, 5), (3, 2, 5, 2, 7, 6), (2, 3, 1, 0, 4, 5),
-                                        (4, 5, 3, 0, 5, 7), (2, 2, 5, 1, 5, 4)] {
+                                        (4, 5, 3, 0, 5, 7), (2, 2, 5, 1, 5, 4), (11, 3, 3, 1, 5, 6),
+                                        (8, 2, 5, 2, 4, 5), (11, 2, 3, 0, 6, 5)] {
             let conv = Conv2d(inChannels: cin, outChannels: cout, kernel: k, padding: p, rng: &rng)
             let x = CoreFixtures.random([2, cin, h, w], &rng)
             let y = conv.forward(x)
@@ -50,9 +52,10 @@ final class Conv2dTests: XCTestCase {
 
     func testGradientsMatchFiniteDifferences() {
         var rng = SeededRandom(seed: 3)
-        // k = 3 and 5 and 1, padding 1/0/2, odd and non-square sizes, one and several channels.
+        // k = 3 and 5 and 1, padding 1/0/2, odd and non-square sizes, one and several channels;
+        // the last two split each product by kernel column (Cin*k >= 32).
         for (cin, cout, k, p, h, w) in [(2, 3, 3, 1, 5, 4), (3, 2, 3, 0, 5, 6), (1, 2, 5, 2, 4, 5),
-                                        (2, 2, 1, 0, 3, 5)] {
+                                        (2, 2, 1, 0, 3, 5), (11, 2, 3, 1, 4, 5), (7, 2, 5, 2, 4, 3)] {
             let conv = Conv2d(inChannels: cin, outChannels: cout, kernel: k, padding: p, rng: &rng)
             let x = CoreFixtures.random([2, cin, h, w], &rng)
             let (ho, wo) = conv.outputSize(height: h, width: w)
@@ -94,5 +97,71 @@ final class Conv2dTests: XCTestCase {
         let y = conv.forward(firstImage)
         XCTAssertEqual(y.shape, [1, 3, 5, 5])
         XCTAssertEqual(y.array, Array(all[0..<75]))
+    }
+
+    // MARK: the fused conv -> max-pool 2x2 -> ReLU path (poolAndReLU)
+
+    /// Sizes with even and odd (floored) convolution outputs, k = 1/3/5, several channels, both
+    /// column-buffer layouts (the last one splits by kernel column).
+    private let fusedCases = [(1, 4, 3, 1, 6, 8), (2, 3, 3, 1, 7, 9), (3, 2, 5, 2, 6, 11), (2, 3, 1, 0, 5, 4),
+                              (4, 5, 3, 0, 8, 7), (12, 3, 3, 1, 5, 7)]
+
+    func testPoolAndReLUEqualsConvThenPoolThenReLUExactly() {
+        for (cin, cout, k, p, h, w) in fusedCases {
+            var a = SeededRandom(seed: 7), b = SeededRandom(seed: 7), rng = SeededRandom(seed: 8)
+            let fused = Conv2d(inChannels: cin, outChannels: cout, kernel: k, padding: p, poolAndReLU: true, rng: &a)
+            let conv = Conv2d(inChannels: cin, outChannels: cout, kernel: k, padding: p, rng: &b)
+            let pool = MaxPool2d(), relu = ReLU()
+            let x = CoreFixtures.random([3, cin, h, w], &rng)
+            let y = fused.forward(x).array
+            let reference = relu.forward(pool.forward(conv.forward(x)))
+            XCTAssertEqual(y, reference.array, "cin \(cin) cout \(cout) k \(k) p \(p) \(h)x\(w)")
+            XCTAssertTrue(y.contains(0) && y.contains { $0 > 0 }, "both sides of the ReLU are covered")
+            let r = CoreFixtures.random(reference.shape, &rng)
+            fused.zeroGrad(); conv.zeroGrad()
+            let dx = fused.backward(r).array
+            XCTAssertEqual(dx, conv.backward(pool.backward(relu.backward(r))).array)
+            XCTAssertEqual(fused.weightGrad.array, conv.weightGrad.array)
+            XCTAssertEqual(fused.biasGrad.array, conv.biasGrad.array)
+        }
+    }
+
+    func testPoolAndReLUGradientsMatchFiniteDifferences() {
+        var rng = SeededRandom(seed: 9)
+        for (cin, cout, k, p, h, w) in fusedCases {
+            let conv = Conv2d(inChannels: cin, outChannels: cout, kernel: k, padding: p, poolAndReLU: true, rng: &rng)
+            let x = CoreFixtures.random([2, cin, h, w], &rng)
+            let (ho, wo) = conv.outputSize(height: h, width: w)
+            let r = CoreFixtures.random([2, cout, ho / 2, wo / 2], &rng)
+            conv.zeroGrad()
+            _ = conv.forward(x)
+            let dx = conv.backward(r).clone()
+            let loss = { GradientCheck.dot(conv.forward(x), r) }
+            // The layer is piecewise linear: a step must not change a window's winner or a ReLU
+            // sign. A small eps (with these seeds) keeps every step inside one piece; Float32
+            // rounding of the O(1) loss (~1e-6) over 2 eps = 4e-4 stays well under the tolerance.
+            for (name, analytic, tensor) in [("input", dx, x), ("weight", conv.weightGrad, conv.weight),
+                                             ("bias", conv.biasGrad, conv.bias)] {
+                let result = GradientCheck.compare(analytic: analytic, numericOf: tensor, eps: 2e-4,
+                                                   floor: 0.1, loss: loss)
+                XCTAssertLessThan(result.maxRelativeError, 1e-2,
+                                  "\(name), cin \(cin) cout \(cout) k \(k) p \(p) \(h)x\(w): \(result)")
+            }
+        }
+    }
+
+    func testPoolAndReLUReusesBuffersAcrossSizes() {
+        // A larger batch and image first, then a smaller odd one: nothing stale may leak through.
+        var a = SeededRandom(seed: 10), b = SeededRandom(seed: 10), rng = SeededRandom(seed: 11)
+        let reused = Conv2d(inChannels: 2, outChannels: 3, poolAndReLU: true, rng: &a)
+        let fresh = Conv2d(inChannels: 2, outChannels: 3, poolAndReLU: true, rng: &b)
+        let big = CoreFixtures.random([4, 2, 10, 12], &rng)
+        _ = reused.forward(big); reused.backward(CoreFixtures.random([4, 3, 5, 6], &rng))
+        let x = CoreFixtures.random([2, 2, 7, 9], &rng), r = CoreFixtures.random([2, 3, 3, 4], &rng)
+        reused.zeroGrad(); fresh.zeroGrad()
+        XCTAssertEqual(reused.forward(x).array, fresh.forward(x).array)
+        XCTAssertEqual(reused.backward(r).array, fresh.backward(r).array)
+        XCTAssertEqual(reused.weightGrad.array, fresh.weightGrad.array)
+        XCTAssertEqual(reused.biasGrad.array, fresh.biasGrad.array)
     }
 }

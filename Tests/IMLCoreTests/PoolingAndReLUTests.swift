@@ -86,4 +86,30 @@ final class PoolingAndReLUTests: XCTestCase {
         // Half the inputs are negative, so the check covers both branches.
         XCTAssertTrue(dx.array.contains(0) && dx.array.contains { $0 != 0 })
     }
+
+    func testMaxPoolOddSizesAfterALargerInputLeaveNoStaleGradient() {
+        // Backward writes every dx value in one pass (no zeroing first), so the row and column
+        // that the floor drops must be written as zeros too, even when the buffer held a larger input.
+        var rng = SeededRandom(seed: 5)
+        let pool = MaxPool2d()
+        let big = CoreFixtures.random([2, 3, 12, 14], &rng)
+        _ = pool.forward(big)
+        pool.backward(CoreFixtures.random([2, 3, 6, 7], &rng))
+        let x = CoreFixtures.random([2, 2, 7, 13], &rng)  // 6 windows per row: 4 SIMD + 2 scalar
+        let y = pool.forward(x)
+        XCTAssertEqual(y.shape, [2, 2, 3, 6])
+        let r = CoreFixtures.random(y.shape, &rng)
+        let dx = pool.backward(r)
+        var expectedY: [Float] = [], expectedDx = [Float](repeating: 0, count: x.count)
+        for plane in 0..<4 { for oy in 0..<3 { for ox in 0..<6 {
+            let window = [(2 * oy) * 13 + 2 * ox, (2 * oy) * 13 + 2 * ox + 1,
+                          (2 * oy + 1) * 13 + 2 * ox, (2 * oy + 1) * 13 + 2 * ox + 1].map { plane * 91 + $0 }
+            var best = window[0]
+            for i in window.dropFirst() where x[i] > x[best] { best = i }
+            expectedY.append(x[best])
+            expectedDx[best] += r[(plane * 3 + oy) * 6 + ox]
+        } } }
+        XCTAssertEqual(y.array, expectedY)
+        XCTAssertEqual(dx.array, expectedDx)
+    }
 }
