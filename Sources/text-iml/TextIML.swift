@@ -14,7 +14,7 @@ struct TextIML: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "text-iml",
         abstract: "Implicit meta-learning on text: tagged definitions, questions, two training stages, a small transformer.",
-        subcommands: [Run.self, Sample.self],
+        subcommands: [Run.self, Sweep.self, MergeRuns.self, Sample.self],
         defaultSubcommand: Run.self)
 }
 
