@@ -60,6 +60,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // libFuzzer target for the idx reader (scripts/fuzz-idx.sh builds it with
+        // -sanitize=fuzzer,address -DFUZZING); a plain build makes a replayer: idx-fuzz FILE...
+        .executableTarget(name: "idx-fuzz", dependencies: ["IMLBase", "MNIST"]),
+
         .testTarget(name: "IMLBaseTests", dependencies: ["IMLBase"]),
         .testTarget(name: "IMLCoreTests", dependencies: ["IMLCore"]),
         .testTarget(name: "MNISTTests", dependencies: ["MNIST"]),
@@ -68,6 +72,8 @@ let package = Package(
         .testTarget(name: "IMLVisionTests", dependencies: ["IMLVision", "MNIST", "IMLProtocol", "IMLExperiment", "IMLReport"]),
         .testTarget(name: "IMLTextTests", dependencies: ["IMLText", "IMLProtocol", "IMLExperiment", "IMLCore"]),
         .testTarget(name: "IMLExperimentTests", dependencies: ["IMLExperiment", "IMLProtocol", "IMLCore"]),
+        // The bad-input catalogue and Ctrl-C/--resume, run through the built mnist-iml.
+        .testTarget(name: "MNISTCommandLineTests", dependencies: ["MNIST", "IMLBase"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -18,6 +18,9 @@ public struct RunOptions: ParsableArguments {
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Smoke-test preset that finishes in well under a minute (fewer entities, epochs and seeds).") public var quick = false
     @Flag(help: "Overwrite an existing run in --out.") public var force = false
+    @Option(help: ArgumentHelp("Continue the stopped or killed run in this directory from its checkpoints; give the same options as when it started.",
+                               valueName: "dir"))
+    public var resume: String?
 
     public init() {}
 
@@ -39,13 +42,25 @@ public struct RunOptions: ParsableArguments {
         return t
     }
 
+    /// The run directory: `--resume DIR` opened to continue, else `--out` (or the default) created.
+    public func runDirectory(modality: String) throws -> RunDirectory {
+        guard let resume else {
+            return try RunDirectory.create(out ?? RunDirectory.defaultPath(modality: modality), force: force)
+        }
+        if force { throw IMLError("--force and --resume contradict each other (--force starts the run again, --resume continues it); give only one.") }
+        if let out, URL(fileURLWithPath: out).standardizedFileURL != URL(fileURLWithPath: resume).standardizedFileURL {
+            throw IMLError("--out \(out) and --resume \(resume) name different directories; a resumed run continues in its own directory, so give only --resume.")
+        }
+        return try RunDirectory.openForResume(resume)
+    }
+
     public func settingsLine(defaultEpochs1: Int = 30) -> String {
         "\(epochs1 ?? defaultEpochs1)+\(epochs2) epochs, batch \(batchSize), lr \(lr), \(seeds) seed\(seeds == 1 ? "" : "s")"
     }
 }
 
-/// Runs `body`; a user error becomes one line on stderr and exit code 1 (2 for divergence),
-/// never a stack trace.
+/// Runs `body`; a user error becomes one line on stderr and exit code 1 (2 for divergence, 130
+/// for a run stopped by Ctrl-C, with the command that continues it), never a stack trace.
 public func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
@@ -55,5 +70,32 @@ public func reportingErrors(_ body: () throws -> Void) throws {
     } catch let error as DivergenceError {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode(2)
+    } catch let stopped as RunInterrupted {
+        var message = "\(stopped)\n"
+        if let command = resumeCommand(arguments: CommandLine.arguments, directory: stopped.directory) {
+            message += "  \(command)\n"
+        }
+        FileHandle.standardError.write(Data(message.utf8))
+        throw ExitCode(130)
     }
+}
+
+/// The command line that continues a stopped `run`: the same arguments with --out and --force
+/// replaced by --resume DIR. Nil for other subcommands (a sweep's runs are resumed one by one).
+public func resumeCommand(arguments: [String], directory: String) -> String? {
+    guard let tool = arguments.first.map({ URL(fileURLWithPath: $0).lastPathComponent }) else { return nil }
+    var rest = Array(arguments.dropFirst())
+    if let first = rest.first, !first.hasPrefix("-"), first != "run" { return nil }
+    var kept: [String] = []
+    while !rest.isEmpty {
+        let argument = rest.removeFirst()
+        if argument == "--out" || argument == "--resume" { if !rest.isEmpty { rest.removeFirst() }; continue }
+        if argument.hasPrefix("--out=") || argument.hasPrefix("--resume=") || argument == "--force" { continue }
+        kept.append(argument)
+    }
+    kept += ["--resume", directory]
+    func quoted(_ s: String) -> String {
+        s.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=,:+".contains($0) }) ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+    return ([tool] + kept).map(quoted).joined(separator: " ")
 }

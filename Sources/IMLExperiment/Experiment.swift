@@ -38,20 +38,81 @@ public struct Experiment {
                  ("threads", .int(concurrency))] + settings)
     }
 
-    /// Trains every seed and writes the run. `makeTask` builds one seed's data and model.
+    /// Trains every seed and writes the run. `makeTask` builds one seed's data and model. A
+    /// directory opened with `RunDirectory.openForResume` continues from its checkpoints.
     @discardableResult
     public func run(in directory: RunDirectory, makeTask: @escaping (UInt64) throws -> TrainingTask,
-                    log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> RunSummary {
-        try directory.write(configJSON, to: RunDirectory.configFile)
-        log("\(modality)-iml: \(seeds.count) seed(s), \(settingsLine); writing to \(directory.url.path)")
+                    log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> RunSummary {
+        if directory.resumes {
+            try checkSettingsMatch(directory)
+        } else {
+            try directory.write(configJSON, to: RunDirectory.configFile)
+            try directory.writeMetrics([])  // metrics.jsonl grows as epochs finish
+        }
+        let checkpoints = try RunCheckpoints(directory: directory, seeds: seeds, resuming: directory.resumes)
+        log("\(modality)-iml: \(seeds.count) seed(s), \(settingsLine); \(directory.resumes ? "resuming" : "writing to") \(directory.url.path)")
+        if directory.resumes {
+            let states = try seeds.map { seed in "seed \(seed): " + (try checkpoints.load(seed: seed)?.position ?? "not started") }
+            log(states.joined(separator: "; "))
+        }
         let started = Date()
-        let records = try SeedRunner.run(seeds: seeds, concurrency: concurrency, training: training, stages: stages,
-                                         makeTask: makeTask, progress: ProgressDisplay(seeds: seeds.count))
+        let stop = StopFlag()
+        let interrupts = InterruptHandler(stop: stop, log: log)
+        defer { interrupts.remove() }
+        let records: [MetricRecord]
+        do {
+            records = try SeedRunner.run(seeds: seeds, concurrency: concurrency, training: training, stages: stages,
+                                         checkpoints: checkpoints, stop: stop, makeTask: makeTask,
+                                         progress: ProgressDisplay(seeds: seeds.count))
+        } catch is SeedRunner.Stopped {
+            throw RunInterrupted(directory: directory.url.path)
+        } catch var error as DivergenceError {
+            error.lastCheckpoint = checkpoints.existingPath(seed: error.seed)
+            throw error
+        }
         let summary = RunSummary(modality: modality, records: records, wallSeconds: Date().timeIntervalSince(started))
         try directory.writeMetrics(records)
         try directory.write(summary.json, to: RunDirectory.summaryFile)
         try CurvesFigure.write(records: records, title: title, settings: settingsLine, chance: chance,
                                to: directory.file(RunDirectory.curvesFile))
         return summary
+    }
+
+    /// Settings that may differ between a run and its continuation (they do not change numbers).
+    static let provenanceKeys: Set<String> = ["package_version", "git_commit"]
+
+    /// Refuses to continue a run whose config.json differs from these settings, naming the first difference.
+    func checkSettingsMatch(_ directory: RunDirectory) throws {
+        let file = directory.file(RunDirectory.configFile)
+        guard case .object(let fields) = configJSON else { return }
+        let saved: [String: String]
+        do {
+            saved = Self.topLevelFields(try String(contentsOf: file, encoding: .utf8))
+        } catch {
+            throw IMLError("Cannot read \(file.path) (\(error.localizedDescription)); a run to resume needs its config.json.")
+        }
+        for (key, value) in fields where !Self.provenanceKeys.contains(key) {
+            let now = value.serialized(pretty: true, indent: "  ")
+            guard let then = saved[key] else {
+                throw IMLError("\(file.path) has no setting \(key); it was written by another version of this program, so the run cannot be resumed; start a new run with --out.")
+            }
+            if then != now {
+                throw IMLError("The run in \(directory.url.path) was made with \(key) = \(then), but this command gives \(key) = \(now); resume with the run's original options (see its config.json) or start a new run with --out.")
+            }
+        }
+    }
+
+    /// "key" -> value text of every top-level field of a config.json this program wrote (pretty,
+    /// one field per line).
+    static func topLevelFields(_ text: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("  \"") && !line.hasPrefix("   ") {
+            guard let colon = line.range(of: "\": ") else { continue }
+            let key = String(line[line.index(line.startIndex, offsetBy: 3)..<colon.lowerBound])
+            var value = line[colon.upperBound...]
+            if value.hasSuffix(",") { value = value.dropLast() }
+            fields[key] = String(value)
+        }
+        return fields
     }
 }

@@ -1,5 +1,5 @@
-// A run directory: config.json, metrics.jsonl, summary.json, curves.png. Every file is written
-// through AtomicFile; an existing run is never overwritten unless the user says so.
+// A run directory: config.json, metrics.jsonl, summary.json, curves.png, checkpoints/. Every file
+// is written through AtomicFile; an existing run is never overwritten unless the user says so.
 
 import Foundation
 import IMLBase
@@ -22,7 +22,7 @@ public struct RunDirectory {
                 throw IMLError("The output path \(path) is a file, not a directory; choose another --out.")
             }
             if FileManager.default.fileExists(atPath: url.appendingPathComponent(configFile).path), !force {
-                throw IMLError("The output directory \(path) already holds a run; choose another --out or pass --force to overwrite it.")
+                throw IMLError("The output directory \(path) already holds a run; continue it with --resume \(path), overwrite it with --force, or choose another --out.")
             }
         }
         do {
@@ -33,7 +33,27 @@ public struct RunDirectory {
         return RunDirectory(url: url)
     }
 
-    public init(url: URL) { self.url = url }
+    /// Opens the run in `path` to continue it from its checkpoints.
+    public static func openForResume(_ path: String) throws -> RunDirectory {
+        let url = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw IMLError("There is no run to resume in \(path): the directory does not exist; check the path given to --resume.")
+        }
+        guard isDirectory.boolValue else {
+            throw IMLError("--resume \(path) names a file, not a run directory; give the directory the run was writing to.")
+        }
+        guard FileManager.default.fileExists(atPath: url.appendingPathComponent(configFile).path) else {
+            throw IMLError("There is no run to resume in \(path) (it has no config.json); check the path, or start a new run with --out \(path).")
+        }
+        return RunDirectory(url: url, resumes: true)
+    }
+
+    public init(url: URL) { self.url = url; resumes = false }
+    init(url: URL, resumes: Bool) { self.url = url; self.resumes = resumes }
+
+    /// True when opened to continue a run from its checkpoints.
+    public let resumes: Bool
 
     public func file(_ name: String) -> URL { url.appendingPathComponent(name) }
 

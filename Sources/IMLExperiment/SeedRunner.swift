@@ -7,14 +7,29 @@ import IMLBase
 import IMLCore
 
 public enum SeedRunner {
+    /// The run stopped on request before every seed finished.
+    public struct Stopped: Error {}
+
     /// Trains every seed; `makeTask` builds a seed's data and model (called on the worker).
     /// Returns the records of all seeds in seed order.
     public static func run(seeds: [UInt64], concurrency: Int, training: TrainingConfig, stages: [Int] = [1, 2],
                            makeTask: @escaping (UInt64) throws -> TrainingTask,
                            progress: ProgressDisplay?) throws -> [MetricRecord] {
+        try run(seeds: seeds, concurrency: concurrency, training: training, stages: stages, checkpoints: nil, stop: nil,
+                makeTask: makeTask, progress: progress)
+    }
+
+    /// As above, continuing every seed from its checkpoint in `checkpoints` (a finished seed is
+    /// not trained again) and saving one after every epoch. When `stop` is requested (or a seed
+    /// fails), the running seeds save and stop after their current batch, no new seed starts, and
+    /// Stopped (or the failure) is thrown.
+    public static func run(seeds: [UInt64], concurrency: Int, training: TrainingConfig, stages: [Int] = [1, 2],
+                           checkpoints: RunCheckpoints?, stop: StopFlag?,
+                           makeTask: @escaping (UInt64) throws -> TrainingTask,
+                           progress: ProgressDisplay?) throws -> [MetricRecord] {
         let workers = max(1, min(concurrency, seeds.count))
         BLAS.setThreads(max(1, concurrency / workers))
-        let shared = SharedWork(seeds: seeds.count)
+        let shared = SharedWork(seeds: seeds.count, stop: stop)
         let group = DispatchGroup()
         for _ in 0..<workers {
             group.enter()
@@ -23,9 +38,17 @@ public enum SeedRunner {
                 while let index = shared.take() {
                     do {
                         let seed = seeds[index]
+                        let saved = try checkpoints?.load(seed: seed)
+                        if let saved, saved.finished {
+                            shared.finish(index, saved.records)
+                            continue
+                        }
                         let trainer = Trainer(task: try makeTask(seed), config: training, seed: seed)
-                        try trainer.run(stages: stages) { progress?.update($0) }
+                        try trainer.run(stages: stages, from: saved, saveCheckpoint: { try checkpoints?.save($0) },
+                                        shouldStop: { shared.shouldStop }) { progress?.update($0) }
                         shared.finish(index, trainer.records)
+                    } catch is TrainingStopped {
+                        return
                     } catch {
                         shared.fail(error)
                         return
@@ -38,6 +61,7 @@ public enum SeedRunner {
         group.wait()
         progress?.finish()
         if let error = shared.firstError { throw error }
+        guard shared.results.allSatisfy({ $0 != nil }) else { throw Stopped() }
         return shared.results.flatMap { $0! }
     }
 }
@@ -47,13 +71,22 @@ private final class SharedWork: @unchecked Sendable {
     private let lock = NSLock()
     private var next = 0
     private let count: Int
+    private let stop: StopFlag?
     private(set) var results: [[MetricRecord]?]
     private(set) var firstError: Error?
 
-    init(seeds: Int) { count = seeds; results = Array(repeating: nil, count: seeds) }
+    init(seeds: Int, stop: StopFlag?) { count = seeds; self.stop = stop; results = Array(repeating: nil, count: seeds) }
 
-    /// The next seed index, or nil when all are taken or a seed failed.
+    /// True when the seeds should save and stop: a stop was requested or a seed failed.
+    var shouldStop: Bool {
+        if stop?.isRequested == true { return true }
+        lock.lock(); defer { lock.unlock() }
+        return firstError != nil
+    }
+
+    /// The next seed index, or nil when all are taken, a seed failed or a stop was requested.
     func take() -> Int? {
+        if stop?.isRequested == true { return nil }
         lock.lock(); defer { lock.unlock() }
         guard firstError == nil, next < count else { return nil }
         next += 1

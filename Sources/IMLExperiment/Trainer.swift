@@ -1,6 +1,7 @@
 // The two-stage training loop, readable top to bottom (nanoGPT style):
 //   for each stage: fresh Adam state; evaluate (epoch 0); for each epoch: shuffle, step through
-//   batches, evaluate every subset. Stage 2 starts from the stage-1 weights.
+//   batches, check the weights, evaluate every subset, save a checkpoint. Stage 2 starts from the
+//   stage-1 weights. A run continued from a checkpoint skips what the checkpoint already holds.
 
 import Foundation
 import IMLBase
@@ -50,9 +51,24 @@ public struct TrainingProgress: Sendable {
 
 public struct DivergenceError: Error, CustomStringConvertible {
     public let seed: UInt64, stage: Int, epoch: Int, step: Int
-    public var description: String {
-        "Training diverged: the loss became NaN or infinite at seed \(seed), stage \(stage), epoch \(epoch), step \(step); lower --lr or change the seed."
+    /// What went bad: "the loss" (checked every step) or "a weight" (checked after every epoch).
+    public var quantity = "the loss"
+    /// Where the last good checkpoint stays, when the run keeps checkpoints.
+    public var lastCheckpoint: String? = nil
+
+    public init(seed: UInt64, stage: Int, epoch: Int, step: Int, quantity: String = "the loss") {
+        self.seed = seed; self.stage = stage; self.epoch = epoch; self.step = step; self.quantity = quantity
     }
+
+    public var description: String {
+        let kept = lastCheckpoint.map { "; the last good checkpoint stays in \($0)" } ?? ""
+        return "Training diverged: \(quantity) became NaN or infinite at seed \(seed), stage \(stage), epoch \(epoch), step \(step); lower --lr or change the seed\(kept)."
+    }
+}
+
+/// Thrown when `shouldStop` asked the trainer to stop; the state was handed to `saveCheckpoint` first.
+public struct TrainingStopped: Error {
+    public let seed: UInt64
 }
 
 public final class Trainer {
@@ -74,23 +90,44 @@ public final class Trainer {
         stage == 1 ? [.qd1consis, .qd2incons, .q] : [.d1consis, .d2consis, .d3consis]
     }
 
-    public func run(stages: [Int] = [1, 2], progress: (TrainingProgress) -> Void = { _ in }) throws {
+    /// Trains `stages`, or continues from `saved`. After every epoch the state goes to
+    /// `saveCheckpoint`; when `shouldStop` turns true, training stops after the current batch,
+    /// saves, and throws TrainingStopped.
+    public func run(stages: [Int] = [1, 2], from saved: TrainingState? = nil,
+                    saveCheckpoint: (TrainingState) throws -> Void = { _ in }, shouldStop: () -> Bool = { false },
+                    progress: (TrainingProgress) -> Void = { _ in }) throws {
         let instance = task.instance
         let total = stages.reduce(0) { $0 + instance.trainingSet(stage: $1).count * config.epochs(stage: $1) }
         var done = 0
-        for stage in stages {
+        if let saved {
+            guard stages.contains(saved.stage) else {
+                throw IMLError("The checkpoint of seed \(seed) is in stage \(saved.stage), which this run does not train; resume with the stages it was started with.")
+            }
+            try restore(saved)
+            done = saved.examplesDone
+        }
+        for stage in stages.drop(while: { saved != nil && $0 != saved!.stage }) {
             let epochs = config.epochs(stage: stage)
             let examples = instance.trainingSet(stage: stage)
-            optimizer.reset()  // stage 2 starts a fresh optimizer from the stage-1 weights
+            let resumed = saved?.stage == stage ? saved : nil
             var order = Array(0..<examples.count)
             var shuffler = SeededRandom(seed: seed, stream: "batches/stage\(stage)")
-            var headline = evaluate(stage: stage, epoch: 0)
-            progress(TrainingProgress(seed: seed, stage: stage, epoch: 0, epochs: epochs, examplesDone: done,
-                                      examplesTotal: total, loss: .nan, headline: headline, evaluated: true))
-            for epoch in 1...max(1, epochs) where epochs > 0 {
-                shuffler.shuffle(&order)
-                var lossSum = 0.0, steps = 0
-                for start in stride(from: 0, to: order.count, by: config.batchSize) {
+            var headline: [(String, Double)] = []
+            if let resumed {
+                order = resumed.order  // weights, optimizer state and records were restored above
+                shuffler = resumed.shuffler
+            } else {
+                optimizer.reset()  // stage 2 starts a fresh optimizer from the stage-1 weights
+                headline = evaluate(stage: stage, epoch: 0)
+                progress(TrainingProgress(seed: seed, stage: stage, epoch: 0, epochs: epochs, examplesDone: done,
+                                          examplesTotal: total, loss: .nan, headline: headline, evaluated: true))
+            }
+            for epoch in stride(from: (resumed?.epochsDone ?? 0) + 1, through: epochs, by: 1) {
+                // An epoch interrupted inside continues at its next batch with its loss so far.
+                let midEpoch = resumed.flatMap { $0.batchStart > 0 && epoch == $0.epochsDone + 1 ? $0 : nil }
+                var lossSum = midEpoch?.lossSum ?? 0, steps = midEpoch?.steps ?? 0
+                if midEpoch == nil { shuffler.shuffle(&order) }
+                for start in stride(from: midEpoch?.batchStart ?? 0, to: order.count, by: config.batchSize) {
                     let batch = order[start..<min(start + config.batchSize, order.count)]
                     task.zeroGrad()
                     let loss = task.lossAndGradient(stage: stage, examples: batch)
@@ -105,14 +142,63 @@ public final class Trainer {
                                                   examplesTotal: total, loss: lossSum / Double(start + batch.count), headline: headline,
                                                   evaluated: false))
                     }
+                    if shouldStop(), start + batch.count < order.count {
+                        try saveCheckpoint(state(stage: stage, epochsDone: epoch - 1, batchStart: start + batch.count, lossSum: lossSum,
+                                                 steps: steps, examplesDone: done, order: order, shuffler: shuffler, finished: false))
+                        throw TrainingStopped(seed: seed)
+                    }
+                }
+                guard weightsAreFinite() else {
+                    throw DivergenceError(seed: seed, stage: stage, epoch: epoch, step: steps, quantity: "a weight")
                 }
                 let epochLoss = lossSum / Double(max(1, order.count))
                 records.append(.trainLoss(seed: seed, stage: stage, epoch: epoch, loss: epochLoss))
                 headline = evaluate(stage: stage, epoch: epoch)
                 progress(TrainingProgress(seed: seed, stage: stage, epoch: epoch, epochs: epochs, examplesDone: done,
                                           examplesTotal: total, loss: epochLoss, headline: headline, evaluated: true))
+                try saveCheckpoint(state(stage: stage, epochsDone: epoch, batchStart: 0, lossSum: 0, steps: 0, examplesDone: done,
+                                         order: order, shuffler: shuffler, finished: false))
+                if shouldStop() { throw TrainingStopped(seed: seed) }
             }
         }
+        // A finished seed needs only its records.
+        if let last = stages.last {
+            try saveCheckpoint(state(stage: last, epochsDone: config.epochs(stage: last), batchStart: 0, lossSum: 0, steps: 0,
+                                     examplesDone: done, order: [], shuffler: SeededRandom(seed: seed), finished: true))
+        }
+    }
+
+    // MARK: Checkpoints
+
+    /// Every tensor that training changes: the parameters, then the optimizer's state.
+    var stateTensors: [(name: String, tensor: Tensor)] {
+        task.parameters.enumerated().map { ("parameter.\($0.offset).\($0.element.name)", $0.element.value) }
+            + optimizer.stateTensors.map { ("adam.\($0.name)", $0.tensor) }
+    }
+
+    func state(stage: Int, epochsDone: Int, batchStart: Int, lossSum: Double, steps: Int, examplesDone: Int,
+               order: [Int], shuffler: SeededRandom, finished: Bool) -> TrainingState {
+        TrainingState(seed: seed, stage: stage, epochsDone: epochsDone, batchStart: batchStart, lossSum: lossSum, steps: steps,
+                      examplesDone: examplesDone, order: order, shuffler: shuffler, finished: finished, records: records,
+                      tensors: finished ? [] : stateTensors.map { ($0.name, Array($0.tensor.buffer)) })
+    }
+
+    /// Puts a saved state back: weights, optimizer state and records.
+    func restore(_ saved: TrainingState) throws {
+        let mine = stateTensors
+        guard saved.seed == seed, saved.tensors.count == mine.count,
+              zip(saved.tensors, mine).allSatisfy({ $0.name == $1.name && $0.values.count == $1.tensor.count }),
+              saved.order.count == task.instance.trainingSet(stage: saved.stage).count else {
+            throw IMLError("The checkpoint of seed \(saved.seed) was written for another model or data size than these settings build; train that seed again without it (delete its checkpoint).")
+        }
+        for (savedTensor, target) in zip(saved.tensors, mine) {
+            savedTensor.values.withUnsafeBufferPointer { target.tensor.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        }
+        records = saved.records
+    }
+
+    func weightsAreFinite() -> Bool {
+        task.parameters.allSatisfy { p in p.value.buffer.allSatisfy { $0.isFinite } }
     }
 
     /// Exact match on every evaluation set of the stage; for inconsistent definitions also

@@ -42,7 +42,7 @@ public struct ProtocolInstance: Sendable {
         try config.validate()
         let E = config.entities, T = config.attributes, C = config.classes, seed = config.seed
         if let distinct = variableSpec.distinctCount, distinct < E {
-            throw IMLError("\(E) entities need \(E) distinct variables, but variables of \(variableSpec.length) symbols from \(variableSpec.alphabet) give only \(variableSpec.distinctCount ?? 0); use longer variables (a larger grid) or fewer entities.")
+            throw IMLError("\(E) entities need \(E) distinct variables, but variables of \(variableSpec.length) symbol\(variableSpec.length == 1 ? "" : "s") from an alphabet of \(variableSpec.alphabet) give only \(variableSpec.distinctCount ?? 0); use longer variables (a larger grid) or fewer entities.")
         }
         self.config = config
         self.variableSpec = variableSpec

@@ -54,6 +54,9 @@ struct DataOptions: ParsableArguments {
         let p = protocolConfig(seed: seed), v = visionConfig
         try p.validate()
         try v.validate()
+        if let distinct = v.variableSpec.distinctCount, distinct < entities {
+            throw IMLError("--grid \(grid) draws only \(distinct) distinct variables (10^\(grid * grid) digit grids), but --entities \(entities) needs one per entity; use a larger --grid or fewer --entities.")
+        }
         _ = try ProtocolInstance(config: p, variableSpec: v.variableSpec, tagSpec: v.tagSpec, forbiddenTags: [v.blankTag])
         return (p, v)
     }

@@ -19,8 +19,17 @@ struct Run: ParsableCommand {
             if common.quick { data.entities = 200; common.applyQuickPreset() }
             let training = try common.trainingConfig()
             let (protocolConfig, vision) = try data.validate(seed: common.firstSeed)
-            let directory = try RunDirectory.create(common.out ?? RunDirectory.defaultPath(modality: "mnist"), force: common.force)
-            let mnist = try data.loadData()
+            let directory = try common.runDirectory(modality: "mnist")
+            let mnist: MNISTData
+            do {
+                mnist = try data.loadData()
+            } catch {
+                // Leave nothing behind for a run that never started.
+                if (try? FileManager.default.contentsOfDirectory(atPath: directory.url.path))?.isEmpty == true {
+                    try? FileManager.default.removeItem(at: directory.url)
+                }
+                throw error
+            }
             let dataOptions = data
             var experiment = Experiment(
                 modality: "mnist", seeds: common.seedList, training: training, concurrency: common.threads,

@@ -21,7 +21,7 @@ struct Run: ParsableCommand {
             if common.quick { text.entities = 200; common.applyQuickPreset() }
             let training = try common.trainingConfig(defaultEpochs1: Self.defaultEpochs1)
             try text.validate(seed: common.firstSeed)
-            let directory = try RunDirectory.create(common.out ?? RunDirectory.defaultPath(modality: "text"), force: common.force)
+            let directory = try common.runDirectory(modality: "text")
             let options = text
             let probe = try TextTask(instance: try options.instance(seed: common.firstSeed), text: options.textConfig,
                                      model: options.modelConfig, modelSeed: common.firstSeed)

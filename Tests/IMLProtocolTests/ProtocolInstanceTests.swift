@@ -143,7 +143,7 @@ final class ProtocolInstanceTests: XCTestCase {
         XCTAssertEqual(message { $0.alpha = 1.5 }, "--alpha must lie in [0, 1] (got 1.5).")
         XCTAssertEqual(message { $0.entities = 0 }, "--entities must be at least 1 (got 0).")
         XCTAssertEqual(message { $0.entities = 20_000 },
-                       "20000 entities need 20000 distinct variables, but variables of 4 symbols from 10 give only 10000; use longer variables (a larger grid) or fewer entities.")
+                       "20000 entities need 20000 distinct variables, but variables of 4 symbols from an alphabet of 10 give only 10000; use longer variables (a larger grid) or fewer entities.")
         XCTAssertNotNil(message { $0.attributes = 1 })
     }
 }

@@ -1,0 +1,177 @@
+// Everything a seed's training needs to continue exactly where it stopped, and its file format.
+//
+// A checkpoint is one file, checkpoints/seed-N.checkpoint, written through AtomicFile (a kill leaves
+// the previous checkpoint or the new one, never half):
+//   line 1   "IML checkpoint 1"
+//   line 2   a JSON header: stage, epoch, position, RNG state, record count, tensor names and sizes,
+//            payload size and its FNV-1a checksum
+//   then     the seed's metric records so far, one metrics.jsonl line each
+//   then     the binary payload, little-endian: the data order (UInt32 each), then every tensor
+//            (the model's parameters, then the optimizer's state) as Float32
+// Floats are stored as bits and records in Swift's round-trip text, so a resumed run continues
+// with exactly the numbers the interrupted one had.
+
+import Foundation
+import IMLBase
+
+/// Where one seed's training stands: enough to continue it bit for bit.
+public struct TrainingState {
+    public var seed: UInt64
+    /// The stage in progress (or just finished).
+    public var stage: Int
+    /// Completed epochs of `stage`.
+    public var epochsDone: Int
+    /// 0 at an epoch boundary; otherwise training stopped inside epoch `epochsDone + 1` and the
+    /// next batch starts at this position of `order`.
+    public var batchStart: Int
+    /// Loss sum and step count of the interrupted epoch (0 at an epoch boundary).
+    public var lossSum: Double
+    public var steps: Int
+    /// Examples stepped through so far in this seed (both stages), for progress.
+    public var examplesDone: Int
+    /// The data order and the generator that shuffles it before every epoch.
+    public var order: [Int]
+    public var shuffler: SeededRandom
+    /// True once every stage is done; a finished seed is not trained again.
+    public var finished: Bool
+    public var records: [MetricRecord]
+    /// The model's parameters, then the optimizer's state tensors (empty in a finished seed's file).
+    public var tensors: [(name: String, values: [Float])]
+
+    public init(seed: UInt64, stage: Int, epochsDone: Int, batchStart: Int, lossSum: Double, steps: Int,
+                examplesDone: Int, order: [Int], shuffler: SeededRandom, finished: Bool, records: [MetricRecord],
+                tensors: [(name: String, values: [Float])]) {
+        self.seed = seed; self.stage = stage; self.epochsDone = epochsDone; self.batchStart = batchStart
+        self.lossSum = lossSum; self.steps = steps; self.examplesDone = examplesDone; self.order = order
+        self.shuffler = shuffler; self.finished = finished; self.records = records; self.tensors = tensors
+    }
+
+    /// Where the seed stands, in words (for messages).
+    public var position: String {
+        if finished { return "finished" }
+        if batchStart > 0 { return "stage \(stage), inside epoch \(epochsDone + 1) at example \(batchStart)" }
+        return "stage \(stage), after epoch \(epochsDone)"
+    }
+}
+
+extension TrainingState {
+    static let firstLine = "IML checkpoint 1"
+
+    /// The checkpoint file's bytes.
+    public func serialized() -> Data {
+        var payload = Data()
+        for index in order { Self.append(UInt32(truncatingIfNeeded: index), to: &payload) }
+        for tensor in tensors {
+            tensor.values.withUnsafeBytes { payload.append(contentsOf: $0) }
+        }
+        let s = shuffler.s
+        let header = JSON.object([
+            ("seed", .string(String(seed))), ("stage", .int(stage)), ("epochs_done", .int(epochsDone)),
+            ("batch_start", .int(batchStart)), ("loss_sum_bits", .string(String(lossSum.bitPattern, radix: 16))),
+            ("steps", .int(steps)), ("examples_done", .int(examplesDone)), ("finished", .bool(finished)),
+            ("shuffler", .array([s.0, s.1, s.2, s.3].map { .string(String($0, radix: 16)) })),
+            ("records", .int(records.count)), ("order_count", .int(order.count)),
+            ("tensors", .array(tensors.map { .array([.string($0.name), .int($0.values.count)]) })),
+            ("payload_bytes", .int(payload.count)), ("payload_fnv1a", .string(String(Self.fnv1a(payload), radix: 16))),
+        ])
+        var text = Self.firstLine + "\n" + header.serialized() + "\n"
+        for record in records { text += record.json.serialized() + "\n" }
+        return Data(text.utf8) + payload
+    }
+
+    /// Reads a checkpoint file's bytes; `name` labels errors. Every damage gives an IMLError.
+    public init(checkpoint data: Data, name: String) throws {
+        func damaged(_ what: String) -> IMLError {
+            IMLError("The checkpoint \(name) is damaged (\(what)); delete it to train that seed again from the start.")
+        }
+        let bytes = [UInt8](data)
+        var cursor = 0
+        func line() throws -> Substring {
+            guard let end = bytes[cursor...].firstIndex(of: 0x0A) else { throw damaged("it ends inside its text part") }
+            defer { cursor = end + 1 }
+            return Substring(String(decoding: bytes[cursor..<end], as: UTF8.self))
+        }
+        guard try line() == Self.firstLine else {
+            throw IMLError("\(name) is not a checkpoint of this program (its first line is not \"\(Self.firstLine)\"); delete it to train that seed again from the start.")
+        }
+        let headerLine = try line()
+        guard let header = (try? JSON.parse(Data(headerLine.utf8))) as? [String: Any] else { throw damaged("unreadable header") }
+        func int(_ key: String) throws -> Int {
+            guard let n = header[key] as? NSNumber, n.doubleValue == n.doubleValue.rounded(), n.intValue >= 0 else {
+                throw damaged("no \(key)")
+            }
+            return n.intValue
+        }
+        func hex(_ text: Any?, _ key: String) throws -> UInt64 {
+            guard let text = text as? String, let value = UInt64(text, radix: 16) else { throw damaged("no \(key)") }
+            return value
+        }
+        guard let seedText = header["seed"] as? String, let seed = UInt64(seedText) else { throw damaged("no seed") }
+        guard let finished = header["finished"] as? Bool else { throw damaged("no finished flag") }
+        guard let shufflerWords = header["shuffler"] as? [Any], shufflerWords.count == 4 else { throw damaged("no shuffler state") }
+        guard let tensorList = header["tensors"] as? [[Any]] else { throw damaged("no tensor list") }
+        var records: [MetricRecord] = []
+        for _ in 0..<(try int("records")) {
+            guard let record = MetricRecord(jsonLine: try line()) else { throw damaged("a metrics record cannot be read") }
+            records.append(record)
+        }
+        let payload = bytes[cursor...]
+        guard payload.count == (try int("payload_bytes")) else {
+            throw damaged("the payload has \(payload.count) bytes, the header promises \(try int("payload_bytes"))")
+        }
+        guard Self.fnv1a(Data(payload)) == (try hex(header["payload_fnv1a"], "payload_fnv1a")) else {
+            throw damaged("the payload checksum does not match")
+        }
+        var offset = payload.startIndex
+        func take(_ count: Int) throws -> ArraySlice<UInt8> {
+            guard count >= 0, count <= payload.endIndex - offset else { throw damaged("the payload is shorter than its tensor list") }
+            defer { offset += count }
+            return payload[offset..<offset + count]
+        }
+        let orderBytes = try take(try int("order_count").multipliedReportingOverflow(by: 4).partialValue)
+        let order = stride(from: orderBytes.startIndex, to: orderBytes.endIndex, by: 4).map { i -> Int in
+            var word: UInt32 = 0
+            for k in 0..<4 { word |= UInt32(orderBytes[i + k]) << UInt32(8 * k) }
+            return Int(word)
+        }
+        var tensors: [(name: String, values: [Float])] = []
+        for entry in tensorList {
+            guard entry.count == 2, let tensorName = entry[0] as? String, let count = (entry[1] as? NSNumber)?.intValue, count >= 0 else {
+                throw damaged("a bad tensor entry")
+            }
+            let raw = try take(count.multipliedReportingOverflow(by: 4).partialValue)
+            let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                raw.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
+                initialized = count
+            }
+            tensors.append((tensorName, values))
+        }
+        guard offset == payload.endIndex else { throw damaged("trailing payload bytes") }
+        self.init(seed: seed, stage: try int("stage"), epochsDone: try int("epochs_done"), batchStart: try int("batch_start"),
+                  lossSum: Double(bitPattern: try hex(header["loss_sum_bits"], "loss_sum_bits")), steps: try int("steps"),
+                  examplesDone: try int("examples_done"), order: order,
+                  shuffler: SeededRandom(state: (try hex(shufflerWords[0], "shuffler"), try hex(shufflerWords[1], "shuffler"),
+                                                 try hex(shufflerWords[2], "shuffler"), try hex(shufflerWords[3], "shuffler"))),
+                  finished: finished, records: records, tensors: tensors)
+    }
+
+    static func append(_ value: UInt32, to data: inout Data) {
+        data.append(contentsOf: [UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8),
+                                 UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 24)])
+    }
+
+    /// 64-bit FNV-1a: catches a damaged payload (not an adversary).
+    static func fnv1a(_ data: Data) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in data { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h
+    }
+}
+
+extension SeededRandom {
+    /// A generator continuing from a saved state.
+    init(state: (UInt64, UInt64, UInt64, UInt64)) {
+        self.init(seed: 0)
+        s = state
+    }
+}
