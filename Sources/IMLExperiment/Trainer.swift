@@ -97,7 +97,7 @@ public final class Trainer {
                     saveCheckpoint: (TrainingState) throws -> Void = { _ in }, shouldStop: () -> Bool = { false },
                     progress: (TrainingProgress) -> Void = { _ in }) throws {
         let instance = task.instance
-        let total = stages.reduce(0) { $0 + instance.trainingSet(stage: $1).count * config.epochs(stage: $1) }
+        let total = stages.reduce(0) { $0 + task.trainingCount(stage: $1) * config.epochs(stage: $1) }
         var done = 0
         if let saved {
             guard stages.contains(saved.stage) else {
@@ -108,9 +108,8 @@ public final class Trainer {
         }
         for stage in stages.drop(while: { saved != nil && $0 != saved!.stage }) {
             let epochs = config.epochs(stage: stage)
-            let examples = instance.trainingSet(stage: stage)
             let resumed = saved?.stage == stage ? saved : nil
-            var order = Array(0..<examples.count)
+            var order = Array(0..<task.trainingCount(stage: stage))
             var shuffler = SeededRandom(seed: seed, stream: "batches/stage\(stage)")
             var headline: [(String, Double)] = []
             if let resumed {
@@ -188,7 +187,7 @@ public final class Trainer {
         let mine = stateTensors
         guard saved.seed == seed, saved.tensors.count == mine.count,
               zip(saved.tensors, mine).allSatisfy({ $0.name == $1.name && $0.values.count == $1.tensor.count }),
-              saved.order.count == task.instance.trainingSet(stage: saved.stage).count else {
+              saved.order.count == task.trainingCount(stage: saved.stage) else {
             throw IMLError("The checkpoint of seed \(saved.seed) was written for another model or data size than these settings build; train that seed again without it (delete its checkpoint).")
         }
         for (savedTensor, target) in zip(saved.tensors, mine) {

@@ -10,13 +10,17 @@ public protocol TrainingTask: AnyObject {
     var parameters: [Parameter] { get }
     /// The protocol instance this task renders.
     var instance: ProtocolInstance { get }
-    /// Forward pass, loss and backward pass over `examples` (indices into
-    /// `instance.trainingSet(stage:)`), accumulating gradients. Returns the mean loss.
+    /// How many indices the trainer shuffles and batches in `stage` (default: one per example
+    /// of `instance.trainingSet(stage:)`; a task may batch finer units, e.g. text documents).
+    func trainingCount(stage: Int) -> Int
+    /// Forward pass, loss and backward pass over `examples` (indices in 0..<trainingCount,
+    /// by default into `instance.trainingSet(stage:)`), accumulating gradients. Returns the mean loss.
     func lossAndGradient(stage: Int, examples: ArraySlice<Int>) -> Float
     /// The predicted class of the asked attribute, for every question of `set`.
     func predict(_ set: EvalSet) -> [Int]
 }
 
 extension TrainingTask {
+    public func trainingCount(stage: Int) -> Int { instance.trainingSet(stage: stage).count }
     public func zeroGrad() { for p in parameters { p.grad.zero() } }
 }

@@ -24,15 +24,16 @@ struct Run: ParsableCommand {
             let directory = try common.runDirectory(modality: "text")
             let options = text
             let probe = try TextTask(instance: try options.instance(seed: common.firstSeed), text: options.textConfig,
-                                     model: options.modelConfig, modelSeed: common.firstSeed)
-            let experiment = Experiment(
+                                     model: options.modelConfig, modelSeed: common.firstSeed, unit: options.batchUnit)
+            var experiment = Experiment(
                 modality: "text", seeds: common.seedList, training: training, concurrency: common.threads,
                 settings: settings(probe),
-                settingsLine: "\(text.entities) entities, T=\(text.attributes), C=\(text.classes), alpha \(text.alpha), order \(text.order.rawValue), \(text.layers)x\(text.width) transformer, " + common.settingsLine(defaultEpochs1: Self.defaultEpochs1),
+                settingsLine: (text.stages == 1 ? "one stage, " : "") + (text.batchUnit == .documents ? "batches of documents, " : "") + "\(text.entities) entities, T=\(text.attributes), C=\(text.classes), alpha \(text.alpha), order \(text.order.rawValue), \(text.layers)x\(text.width) transformer, " + common.settingsLine(defaultEpochs1: Self.defaultEpochs1),
                 title: "Text: implicit meta-learning", chance: 1 / Double(text.classes))
+            experiment.stages = text.stages == 1 ? [1] : [1, 2]
             let summary = try experiment.run(in: directory) { seed in
                 try TextTask(instance: try options.instance(seed: seed), text: options.textConfig, model: options.modelConfig,
-                             modelSeed: seed)
+                             modelSeed: seed, unit: options.batchUnit)
             }
             print(summary.table())
             let tokens1 = Double(probe.tokenCount(stage: 1) * training.epochs1), tokens2 = Double(probe.tokenCount(stage: 2) * training.epochs2)

@@ -30,6 +30,8 @@ struct TextOptions: ParsableArguments {
     @Option(help: "Transformer blocks.") var layers = 2
     @Option(help: "Model width (embedding size).") var width = 128
     @Option(help: "Attention heads (must divide --width).") var heads = 4
+    @Option(help: "2: the two-stage protocol; 1: one stage (--epochs1 epochs) on both stages' training sets, evaluating every subset.") var stages = 2
+    @Option(help: "What a batch counts: examples (a definition brings its T documents; matches the reference) or documents.") var batchUnit: BatchUnit = .examples
 
     func protocolConfig(seed: UInt64) -> ProtocolConfig {
         var c = ProtocolConfig()
@@ -37,6 +39,7 @@ struct TextOptions: ParsableArguments {
         c.attributes = attributes
         c.classes = classes
         c.alpha = alpha
+        c.stages = stages
         c.seed = seed
         return c
     }
@@ -71,3 +74,4 @@ struct TextOptions: ParsableArguments {
 }
 
 extension WordOrder: ExpressibleByArgument {}
+extension BatchUnit: ExpressibleByArgument {}
