@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "IMLText", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLExperiment"]),
         // Options and error reporting the command-line tools share.
         .target(name: "IMLCommandLine", dependencies: [
-            "IMLBase", "IMLExperiment", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "IMLBase", "IMLProtocol", "IMLExperiment", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .executableTarget(name: "mnist-iml", dependencies: [

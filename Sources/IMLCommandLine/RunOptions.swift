@@ -1,61 +1,132 @@
-// Command-line pieces every modality's tool shares: the `run` options with the same names and
-// meanings, and one-sentence error reporting.
+// The options every modality's tool shares, each defined once with its help text: the protocol's
+// (ProtocolOptions) and training's and execution's (RunOptions). Modality options stay with their
+// modality's tool. `--quick` only changes defaults: an option given explicitly always wins.
 
 import ArgumentParser
 import Foundation
 import IMLBase
 import IMLExperiment
+import IMLProtocol
 
-public struct RunOptions: ParsableArguments {
-    @Option(help: "Number of seeds.") public var seeds = 5
-    @Option(help: "First seed; the seeds are first-seed, first-seed+1, ...") public var firstSeed: UInt64 = 0
-    @Option(help: "Epochs of stage 1 (default: the modality's).") public var epochs1: Int?
-    @Option(help: "Epochs of stage 2.") public var epochs2 = 30
-    @Option(help: "Batch size.") public var batchSize = 64
-    @Option(help: "Adam learning rate.") public var lr: Float = 1e-3
-    @Option(help: "Output directory (default results/<modality>/<UTC time>).") public var out: String?
-    @Option(help: "Threads: seeds train concurrently, one per thread with single-threaded BLAS (default: all cores).")
+/// The smoke-test preset: what `--quick` sets where the command line leaves an option out.
+public enum QuickPreset {
+    public static let entities = 200
+    public static let seeds = 2
+    public static let epochs = 3
+}
+
+/// The protocol's settings (docs/PROTOCOL.md section 2), shared by every modality.
+public struct ProtocolOptions: ParsableArguments {
+    static let defaults = ProtocolConfig()
+
+    @Option(help: "Entities (variables) per seed (default \(defaults.entities); \(QuickPreset.entities) with --quick).")
+    public var entities: Int?
+    @Option(help: "Attributes per entity (T): the facts a definition states, each also asked as a question.")
+    public var attributes = defaults.attributes
+    @Option(help: "Classes per attribute (chance = 1/classes).")
+    public var classes = defaults.classes
+    @Option(help: "Tag/consistency correlation in stage 1, in [0, 1].")
+    public var alpha = defaults.alpha
+    @Option(help: "2: the two-stage protocol; 1: one stage (--epochs1 epochs) on both stages' training sets, evaluating every subset.")
+    public var stages = defaults.stages
+    @Option(help: "Fraction of entities defined with tag 1 in stage 1 (qd1consis at alpha 1).")
+    public var tag1Fraction = defaults.tag1Fraction
+    @Option(help: "Fraction of entities defined with tag 2 in stage 1 (qd2incons at alpha 1).")
+    public var tag2Fraction = defaults.tag2Fraction
+    @Option(help: "Fraction of entities with questions only, no definition (q).")
+    public var questionOnlyFraction = defaults.questionOnlyFraction
+    @Option(help: "Seed of the stage-2 split (d1/d2/d3/baseline) alone, the same for every seed (default: each seed's own).")
+    public var seedStage2: UInt64?
+
+    public init() {}
+
+    /// The validated protocol settings (seed 0; each seed sets its own).
+    public func config(quick: Bool) throws -> ProtocolConfig {
+        var c = ProtocolConfig()
+        c.entities = entities ?? (quick ? QuickPreset.entities : Self.defaults.entities)
+        c.attributes = attributes
+        c.classes = classes
+        c.alpha = alpha
+        c.stages = stages
+        c.tag1Fraction = tag1Fraction
+        c.tag2Fraction = tag2Fraction
+        c.questionOnlyFraction = questionOnlyFraction
+        c.seedStage2 = seedStage2
+        try c.validate()
+        return c
+    }
+}
+
+/// A tool's training defaults that depend on its modality.
+public protocol RunDefaults {
+    static var epochs1: Int { get }
+}
+
+/// Training and execution options of `run` (and of every run of a sweep).
+public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
+    static var training: TrainingConfig { TrainingConfig() }
+
+    @Option(help: "Number of seeds (default 5; \(QuickPreset.seeds) with --quick).")
+    public var seeds: Int?
+    @Option(help: "First seed; the seeds are first-seed, first-seed+1, ...")
+    public var firstSeed: UInt64 = 0
+    @Option(help: "Epochs of stage 1 (default \(Defaults.epochs1); \(QuickPreset.epochs) with --quick).")
+    public var epochs1: Int?
+    @Option(help: "Epochs of stage 2 (default \(training.epochs2); \(QuickPreset.epochs) with --quick).")
+    public var epochs2: Int?
+    @Option(help: "Batch size.")
+    public var batchSize = training.batchSize
+    @Option(help: "Adam learning rate.")
+    public var lr = training.learningRate
+    @Option(help: "Output directory (default results/<modality>/<UTC time>).")
+    public var out: String?
+    @Option(help: "Threads: seeds train concurrently, one per thread with single-threaded BLAS (default: all cores). Never changes the numbers.")
     public var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Flag(help: "Smoke-test preset that finishes in well under a minute (fewer entities, epochs and seeds).") public var quick = false
-    @Flag(help: "Overwrite an existing run in --out.") public var force = false
-    @Option(help: ArgumentHelp("Continue the stopped or killed run in this directory from its checkpoints; give the same options as when it started.",
+    @Flag(help: "Smoke-test preset that finishes in well under a minute: fewer entities, epochs and seeds where not given.")
+    public var quick = false
+    @Flag(help: "Overwrite an existing run in --out.")
+    public var force = false
+    @Option(help: ArgumentHelp("Continue the stopped or killed run in this directory with the settings it recorded; options given beside it must agree with them.",
                                valueName: "dir"))
     public var resume: String?
 
     public init() {}
 
-    public var seedList: [UInt64] { (0..<UInt64(max(0, seeds))).map { firstSeed + $0 } }
+    public var seedList: [UInt64] {
+        let n = seeds ?? (quick ? QuickPreset.seeds : 5)
+        return (0..<UInt64(max(0, n))).map { firstSeed + $0 }
+    }
 
-    /// The quick preset's epochs and seeds (each tool adds its own smaller data).
-    public mutating func applyQuickPreset() { epochs1 = 3; epochs2 = 3; seeds = 2 }
-
-    /// Validated training settings; `defaultEpochs1` is the modality's stage-1 default.
-    public func trainingConfig(defaultEpochs1: Int = 30) throws -> TrainingConfig {
-        if seeds < 1 { throw IMLError("--seeds must be at least 1 (got \(seeds)).") }
+    /// Validated training settings.
+    public func trainingConfig() throws -> TrainingConfig {
+        let n = seeds ?? 1
+        if n < 1 { throw IMLError("--seeds must be at least 1 (got \(n)).") }
         if threads < 1 { throw IMLError("--threads must be at least 1 (got \(threads)).") }
         var t = TrainingConfig()
-        t.epochs1 = epochs1 ?? defaultEpochs1
-        t.epochs2 = epochs2
+        t.epochs1 = epochs1 ?? (quick ? QuickPreset.epochs : Defaults.epochs1)
+        t.epochs2 = epochs2 ?? (quick ? QuickPreset.epochs : t.epochs2)
         t.batchSize = batchSize
         t.learningRate = lr
         try t.validate()
         return t
     }
 
-    /// The run directory: `--resume DIR` opened to continue, else `--out` (or the default) created.
-    public func runDirectory(modality: String) throws -> RunDirectory {
-        guard let resume else {
-            return try RunDirectory.create(out ?? RunDirectory.defaultPath(modality: modality), force: force)
-        }
+    /// Refuses --resume beside --force or another --out.
+    public func checkResumeOptions() throws {
+        guard let resume else { return }
         if force { throw IMLError("--force and --resume contradict each other (--force starts the run again, --resume continues it); give only one.") }
         if let out, URL(fileURLWithPath: out).standardizedFileURL != URL(fileURLWithPath: resume).standardizedFileURL {
             throw IMLError("--out \(out) and --resume \(resume) name different directories; a resumed run continues in its own directory, so give only --resume.")
         }
-        return try RunDirectory.openForResume(resume)
     }
 
-    public func settingsLine(defaultEpochs1: Int = 30) -> String {
-        "\(epochs1 ?? defaultEpochs1)+\(epochs2) epochs, batch \(batchSize), lr \(lr), \(seeds) seed\(seeds == 1 ? "" : "s")"
+    /// The run directory: `--resume DIR` opened to continue, else `--out` (or the default) created.
+    public func runDirectory(modality: String) throws -> RunDirectory {
+        try checkResumeOptions()
+        guard let resume else {
+            return try RunDirectory.create(out ?? RunDirectory.defaultPath(modality: modality), force: force)
+        }
+        return try RunDirectory.openForResume(resume)
     }
 }
 

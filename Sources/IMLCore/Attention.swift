@@ -45,10 +45,9 @@ public final class CausalSelfAttention: Layer {
         outputProjection = Linear(inFeatures: dim, outFeatures: dim, rng: &rng)
     }
 
-    public var parameters: [Parameter] {
-        qkvProjection.parameters.map { Parameter("qkv." + $0.name, $0.value, $0.grad, decay: $0.decay) }
-            + outputProjection.parameters.map { Parameter("proj." + $0.name, $0.value, $0.grad, decay: $0.decay) }
-    }
+    public private(set) lazy var parameters: [Parameter] = {
+        qkvProjection.parameters.prefixed("qkv") + outputProjection.parameters.prefixed("proj")
+    }()
 
     /// x [B*T, D] -> y [B*T, D] (outputProjection's buffer).
     public func forward(_ x: Tensor, length: Int) -> Tensor {

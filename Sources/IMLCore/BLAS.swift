@@ -4,6 +4,7 @@
 //   op(A) = A (stored M x K, lda >= K) or A^T (A stored K x M, lda >= M); likewise for B.
 
 import CBLAS
+import Foundation
 
 public enum BLAS {
     @inline(__always)
@@ -26,4 +27,15 @@ public enum BLAS {
     /// Threads OpenBLAS may use. Single-threaded BLAS makes results bit-identical run to run.
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
     public static var threads: Int { Int(openblas_get_num_threads()) }
+}
+
+extension BLAS {
+    /// Which BLAS computes the products: OpenBLAS' build configuration (version, DYNAMIC_ARCH, the
+    /// kernel it was told to use) and the kernel ("core") it picked for this processor, or the one
+    /// OPENBLAS_CORETYPE named before the library loaded. Different kernels sum in different
+    /// orders, so a run is bit-reproducible only on the same kernel.
+    public static var configuration: String {
+        String(cString: openblas_get_config()).trimmingCharacters(in: .whitespaces)
+    }
+    public static var coreName: String { String(cString: openblas_get_corename()) }
 }

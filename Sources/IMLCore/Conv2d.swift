@@ -87,9 +87,9 @@ public final class Conv2d: Layer {
         bias.fillUniform(-bound, bound, &rng)
     }
 
-    public var parameters: [Parameter] {
+    public private(set) lazy var parameters: [Parameter] = {
         [Parameter("weight", weight, weightGrad), Parameter("bias", bias, biasGrad, decay: false)]
-    }
+    }()
 
     /// Output height and width for an input of `height` x `width`.
     public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {

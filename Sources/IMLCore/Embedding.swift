@@ -37,11 +37,11 @@ public final class Embedding: Layer {
         positionTable.fillNormal(std: initStd, &rng)
     }
 
-    public var parameters: [Parameter] {
+    public private(set) lazy var parameters: [Parameter] = {
         // Lookup tables, not factors of a product: decay would shrink rare tokens' rows between uses.
         [Parameter("tokenTable", tokenTable, tokenTableGrad, decay: false),
          Parameter("positionTable", positionTable, positionTableGrad, decay: false)]
-    }
+    }()
 
     /// The array is retained (not copied) for backward.
     public func forward(tokens: [Int32], batch: Int, length: Int) -> Tensor {

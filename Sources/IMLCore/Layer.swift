@@ -4,6 +4,8 @@
 //  - `forward` returns the layer's own output buffer; `backward` takes dL/dOutput and returns the
 //    layer's own dL/dInput buffer, ACCUMULATING (+=) into its parameter gradients, so several
 //    backward passes can add up before one optimizer step; `zeroGrad` clears them;
+//  - the parameter list is built once, in init; a composite layer names its parts' parameters
+//    with `prefixed` ("block0.attn.qkv.weight");
 //  - shapes are written in a comment at the top of each layer's file.
 
 public protocol Layer: AnyObject {
@@ -14,4 +16,11 @@ public protocol Layer: AnyObject {
 extension Layer {
     public func zeroGrad() { for p in parameters { p.grad.zero() } }
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+}
+
+extension Array where Element == Parameter {
+    /// The same parameters named "prefix.name".
+    public func prefixed(_ prefix: String) -> [Parameter] {
+        map { Parameter(prefix + "." + $0.name, $0.value, $0.grad, decay: $0.decay) }
+    }
 }

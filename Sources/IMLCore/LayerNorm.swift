@@ -32,10 +32,10 @@ public final class LayerNorm: Layer {
         biasGrad = Tensor([dim])
     }
 
-    public var parameters: [Parameter] {
+    public private(set) lazy var parameters: [Parameter] = {
         [Parameter("weight", weight, weightGrad, decay: false),
          Parameter("bias", bias, biasGrad, decay: false)]
-    }
+    }()
 
     public func forward(_ x: Tensor) -> Tensor {
         precondition(x.shape.last == dim, "LayerNorm(dim: \(dim)) given \(x.shape)")

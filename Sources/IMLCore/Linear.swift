@@ -35,9 +35,9 @@ public final class Linear: Layer {
         bias.fillUniform(-bound, bound, &rng)
     }
 
-    public var parameters: [Parameter] {
+    public private(set) lazy var parameters: [Parameter] = {
         [Parameter("weight", weight, weightGrad), Parameter("bias", bias, biasGrad, decay: false)]
-    }
+    }()
 
     public func forward(_ x: Tensor) -> Tensor {
         let batch = x.shape.first ?? 0

@@ -124,6 +124,12 @@ public final class Adam: Optimizer {
 
     public var steps: Int { Int(stepCount[0]) }
 
+    /// The hyperparameters, for a run's config.json.
+    public var settingsDescription: String {
+        let decay = weightDecay == 0 ? "" : ", weight decay \(weightDecay)\(decoupled ? " (AdamW)" : " (L2)")"
+        return "Adam(lr \(learningRate), beta1 \(beta1), beta2 \(beta2), eps \(eps)\(decay))"
+    }
+
     public func step() {
         stepCount[0] += 1
         let t = Double(stepCount[0])

@@ -34,6 +34,7 @@ public final class Tensor {
     /// Reuse the buffer for a new shape (e.g. a smaller last batch); grows only when needed.
     /// Contents are unspecified after a resize that grows.
     public func resize(_ newShape: [Int]) {
+        if newShape == shape { return }
         let n = newShape.reduce(1, *)
         if n > capacity {
             storage.deallocate()

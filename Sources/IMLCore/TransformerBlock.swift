@@ -36,14 +36,10 @@ public final class TransformerBlock: Layer {
         mlpDown = Linear(inFeatures: 4 * dim, outFeatures: dim, rng: &rng)
     }
 
-    public var parameters: [Parameter] {
-        func prefixed(_ prefix: String, _ ps: [Parameter]) -> [Parameter] {
-            ps.map { Parameter(prefix + "." + $0.name, $0.value, $0.grad, decay: $0.decay) }
-        }
-        return prefixed("ln1", ln1.parameters) + prefixed("attn", attention.parameters)
-            + prefixed("ln2", ln2.parameters) + prefixed("mlpUp", mlpUp.parameters)
-            + prefixed("mlpDown", mlpDown.parameters)
-    }
+    public private(set) lazy var parameters: [Parameter] = {
+        ln1.parameters.prefixed("ln1") + attention.parameters.prefixed("attn") + ln2.parameters.prefixed("ln2")
+            + mlpUp.parameters.prefixed("mlpUp") + mlpDown.parameters.prefixed("mlpDown")
+    }()
 
     public func forward(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 3 && x.shape[2] == dim, "TransformerBlock(dim: \(dim)) given \(x.shape), want [B, T, \(dim)]")

@@ -8,9 +8,16 @@ import IMLProtocol
 import IMLReport
 
 public enum Comparison {
-    /// Settings worth showing in a column header, when the run has them.
-    static let keySettings = ["entities", "attributes", "classes", "alpha", "grid", "handwriting", "layers", "width", "heads",
-                              "order", "epochs1", "epochs2", "batch_size", "lr"]
+    /// The protocol's and training's settings shown for every run; each modality adds its own
+    /// (config.json's compared_settings) before the training ones.
+    static let protocolSettings = ["entities", "attributes", "classes", "alpha"]
+    static let trainingSettings = ["epochs1", "epochs2", "batch_size", "lr"]
+
+    static func shownSettings(_ runs: [FinishedRun]) -> [String] {
+        var keys = protocolSettings
+        for run in runs { for key in run.comparedSettings where !keys.contains(key) { keys.append(key) } }
+        return keys + trainingSettings
+    }
 
     public static func compare(_ paths: [String], out: String) throws {
         guard !paths.isEmpty else { throw IMLError("iml-compare needs at least one run directory.") }
@@ -26,7 +33,7 @@ public enum Comparison {
         let names = uniqueNames(runs)
         let panels = zip(runs, names).map { run, name in
             CurvesFigure.panel(records: run.records, stage: 2, title: "\(name) (\(run.modality), \(run.summary.seeds.count) seeds)",
-                               chance: 1 / ((run.config["classes"] as? NSNumber)?.doubleValue ?? 10))
+                               chance: run.chance)
         }
         try Figure.render(title: "Stage 2: exact match of new definitions, by tag",
                           subtitle: "mean over seeds with 95% bands; IML effect = d1consis - d2consis",
@@ -54,7 +61,7 @@ public enum Comparison {
                      "|---|" + String(repeating: "---|", count: runs.count),
                      "| modality | " + runs.map(\.modality).joined(separator: " | ") + " |",
                      "| seeds | " + runs.map { "\($0.summary.seeds.count)" }.joined(separator: " | ") + " |"]
-        for key in keySettings where runs.contains(where: { $0.settings[key] != nil }) {
+        for key in shownSettings(runs) where runs.contains(where: { $0.settings[key] != nil }) {
             lines.append("| \(key) | " + runs.map { $0.settings[key] ?? "—" }.joined(separator: " | ") + " |")
         }
         for stage in [1, 2] {

@@ -1,56 +1,94 @@
-// One multi-seed experiment from settings to files, for any modality: validate, create the run
-// directory, train the seeds, write metrics.jsonl, summary.json and curves.png, print the table.
-// The command-line tools only parse options and hand over a task factory.
+// One multi-seed experiment from settings to files, for any modality: build the first seed's task,
+// write config.json from what it built, train the seeds, write metrics.jsonl, summary.json and
+// curves.png. The command-line tools only parse options and hand over a Modality.
 
 import Foundation
 import IMLBase
+import IMLCore
 import IMLProtocol
 
 public struct Experiment {
-    public var modality: String
+    public var modality: Modality
+    /// The protocol settings of every seed (each seed sets `seed` to its own).
+    public var protocolConfig: ProtocolConfig
     public var seeds: [UInt64]
     public var training: TrainingConfig
     public var concurrency: Int
-    public var stages: [Int] = [1, 2]
-    /// Every setting, for config.json (package version and git commit are added here).
-    public var settings: [(String, JSON)]
-    /// One line of the run's key settings, for figure subtitles.
-    public var settingsLine: String
-    public var title: String
-    public var chance: Double
+    /// The command line that made the run, without execution-only options (ExecutionSettings):
+    /// `run --resume DIR` alone repeats it.
+    public var arguments: [String]
 
-    public init(modality: String, seeds: [UInt64], training: TrainingConfig, concurrency: Int,
-                settings: [(String, JSON)], settingsLine: String, title: String, chance: Double) {
-        self.modality = modality; self.seeds = seeds; self.training = training; self.concurrency = concurrency
-        self.settings = settings; self.settingsLine = settingsLine; self.title = title; self.chance = chance
+    public init(modality: Modality, protocolConfig: ProtocolConfig, seeds: [UInt64], training: TrainingConfig,
+                concurrency: Int, arguments: [String] = []) {
+        self.modality = modality; self.protocolConfig = protocolConfig; self.seeds = seeds
+        self.training = training; self.concurrency = concurrency; self.arguments = arguments
     }
 
-    public var configJSON: JSON {
-        .object([("modality", .string(modality)),
-                 ("package_version", .string(Provenance.packageVersion)),
-                 ("git_commit", Provenance.gitCommit().map(JSON.string) ?? .null),
-                 ("seeds", .array(seeds.map { .int(Int($0)) })),
-                 ("epochs1", .int(training.epochs1)), ("epochs2", .int(training.epochs2)),
-                 ("batch_size", .int(training.batchSize)),
-                 ("lr", .number(Double("\(training.learningRate)") ?? .nan)),
-                 ("optimizer", .string("Adam(0.9, 0.999, 1e-8), fresh state per stage")),
-                 ("stages", .array(stages.map { .int($0) })),
-                 ("threads", .int(concurrency))] + settings)
+    public var stages: [Int] { protocolConfig.stages == 1 ? [1] : [1, 2] }
+    public var title: String { modality.title + ": implicit meta-learning" }
+
+    public func protocolConfig(seed: UInt64) -> ProtocolConfig {
+        var c = protocolConfig
+        c.seed = seed
+        return c
     }
 
-    /// Trains every seed and writes the run. `makeTask` builds one seed's data and model. A
-    /// directory opened with `RunDirectory.openForResume` continues from its checkpoints.
+    /// The run's key settings in one line, for figure subtitles and the first log line.
+    public var settingsLine: String {
+        let p = protocolConfig, t = training
+        return (stages == [1] ? "one stage, " : "")
+            + "\(p.entities) entities, T=\(p.attributes), C=\(p.classes), alpha \(JSON.format(p.alpha)), \(modality.settingsLine), "
+            + "\(t.epochs1)+\(t.epochs2) epochs, batch \(t.batchSize), lr \(t.learningRate), \(seeds.count) seed\(seeds.count == 1 ? "" : "s")"
+    }
+
+    /// config.json: provenance, training, protocol and the task's own settings.
+    public func configJSON(task: TrainingTask) -> JSON {
+        let p = protocolConfig
+        let optimizer = Trainer.makeOptimizer(parameters: [], config: training).settingsDescription
+        return .object([
+            ("modality", .string(modality.name)),
+            ("title", .string(modality.title)),
+            ("package_version", .string(Provenance.packageVersion)),
+            ("git_commit", Provenance.gitCommit().map(JSON.string) ?? .null),
+            ("blas", .string(BLAS.configuration)), ("blas_core", .string(BLAS.coreName)),
+            ("arguments", .array(arguments.map(JSON.string))),
+            ("threads", .int(concurrency)),
+            ("seeds", .array(seeds.map { .int(Int($0)) })),
+            ("epochs1", .int(training.epochs1)), ("epochs2", .int(training.epochs2)),
+            ("batch_size", .int(training.batchSize)),
+            ("lr", .number(Double("\(training.learningRate)") ?? .nan)),
+            ("optimizer", .string(optimizer + ", fresh state per stage")),
+            ("stages", .array(stages.map { .int($0) })),
+            ("entities", .int(p.entities)), ("attributes", .int(p.attributes)), ("classes", .int(p.classes)),
+            ("alpha", .number(p.alpha)),
+            ("tag1_fraction", .number(p.tag1Fraction)), ("tag2_fraction", .number(p.tag2Fraction)),
+            ("question_only_fraction", .number(p.questionOnlyFraction)),
+            ("stage2_weights", .array(p.stage2Weights.map { .number($0) })),
+            ("held_out_per_variable", .int(p.heldOutCount)),
+            ("seed_stage2", p.seedStage2.map { .int(Int($0)) } ?? .null),
+            ("chance", .number(modality.chance(p))),
+            ("compared_settings", .array(modality.comparedSettings.map(JSON.string))),
+        ] + task.settings)
+    }
+
+    /// Trains every seed and writes the run. A directory opened with `RunDirectory.openForResume`
+    /// continues from its checkpoints.
     @discardableResult
-    public func run(in directory: RunDirectory, makeTask: @escaping (UInt64) throws -> TrainingTask,
+    public func run(in directory: RunDirectory,
                     log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> RunSummary {
+        guard let firstSeed = seeds.first else { throw IMLError("--seeds must be at least 1 (got 0).") }
+        // The first seed's task describes the run in config.json and then trains that seed.
+        let first = try modality.makeTask(protocolConfig(seed: firstSeed))
+        let config = configJSON(task: first)
+        let firstTask = OneTimeTask(first, seed: firstSeed)
         if directory.resumes {
-            try checkSettingsMatch(directory)
+            try Self.checkSettingsMatch(config, in: directory, log: log)
         } else {
-            try directory.write(configJSON, to: RunDirectory.configFile)
+            try directory.write(config, to: RunDirectory.configFile)
             try directory.writeMetrics([])  // metrics.jsonl grows as epochs finish
         }
         let checkpoints = try RunCheckpoints(directory: directory, seeds: seeds, resuming: directory.resumes)
-        log("\(modality)-iml: \(seeds.count) seed(s), \(settingsLine); \(directory.resumes ? "resuming" : "writing to") \(directory.url.path)")
+        log("\(modality.name): \(settingsLine); \(directory.resumes ? "resuming" : "writing to") \(directory.url.path)")
         if directory.resumes {
             let states = try seeds.map { seed in "seed \(seed): " + (try checkpoints.load(seed: seed)?.position ?? "not started") }
             log(states.joined(separator: "; "))
@@ -60,9 +98,11 @@ public struct Experiment {
         let interrupts = InterruptHandler(stop: stop, log: log)
         defer { interrupts.remove() }
         let records: [MetricRecord]
+        let modality = self.modality, base = self
         do {
             records = try SeedRunner.run(seeds: seeds, concurrency: concurrency, training: training, stages: stages,
-                                         checkpoints: checkpoints, stop: stop, makeTask: makeTask,
+                                         checkpoints: checkpoints, stop: stop,
+                                         makeTask: { seed in try firstTask.take(seed: seed) ?? modality.makeTask(base.protocolConfig(seed: seed)) },
                                          progress: ProgressDisplay(seeds: seeds.count))
         } catch is SeedRunner.Stopped {
             throw RunInterrupted(directory: directory.url.path)
@@ -70,34 +110,38 @@ public struct Experiment {
             error.lastCheckpoint = checkpoints.existingPath(seed: error.seed)
             throw error
         }
-        let summary = RunSummary(modality: modality, records: records, wallSeconds: Date().timeIntervalSince(started))
+        let summary = RunSummary(modality: modality.name, records: records, wallSeconds: Date().timeIntervalSince(started))
         try directory.writeMetrics(records)
         try directory.write(summary.json, to: RunDirectory.summaryFile)
-        try CurvesFigure.write(records: records, title: title, settings: settingsLine, chance: chance,
+        try CurvesFigure.write(records: records, title: title, settings: settingsLine, chance: modality.chance(protocolConfig),
                                to: directory.file(RunDirectory.curvesFile))
         return summary
     }
 
-    /// Settings that may differ between a run and its continuation (they do not change numbers).
-    static let provenanceKeys: Set<String> = ["package_version", "git_commit"]
-
-    /// Refuses to continue a run whose config.json differs from these settings, naming the first difference.
-    func checkSettingsMatch(_ directory: RunDirectory) throws {
+    /// Refuses to continue a run whose config.json differs from `config` in a setting that changes
+    /// numbers, naming the first difference; a different BLAS kernel only earns a note.
+    static func checkSettingsMatch(_ config: JSON, in directory: RunDirectory, log: (String) -> Void) throws {
         let file = directory.file(RunDirectory.configFile)
-        guard case .object(let fields) = configJSON else { return }
+        guard case .object(let fields) = config else { return }
         let saved: [String: String]
         do {
-            saved = Self.topLevelFields(try String(contentsOf: file, encoding: .utf8))
+            saved = topLevelFields(try String(contentsOf: file, encoding: .utf8))
         } catch {
             throw IMLError("Cannot read \(file.path) (\(error.localizedDescription)); a run to resume needs its config.json.")
         }
-        for (key, value) in fields where !Self.provenanceKeys.contains(key) {
+        for (key, value) in fields {
             let now = value.serialized(pretty: true, indent: "  ")
+            if ExecutionSettings.keys.contains(key) {
+                if ExecutionSettings.kernelKeys.contains(key), let then = saved[key], then != now {
+                    log("note: the run in \(directory.url.path) was made with \(key) = \(then), this machine has \(now): the numbers stay valid but are no longer bit-identical to an uninterrupted run.")
+                }
+                continue
+            }
             guard let then = saved[key] else {
                 throw IMLError("\(file.path) has no setting \(key); it was written by another version of this program, so the run cannot be resumed; start a new run with --out.")
             }
             if then != now {
-                throw IMLError("The run in \(directory.url.path) was made with \(key) = \(then), but this command gives \(key) = \(now); resume with the run's original options (see its config.json) or start a new run with --out.")
+                throw IMLError("The run in \(directory.url.path) was made with \(key) = \(then), but this command gives \(key) = \(now); leave that option out to continue with the run's value, or start a new run with --out.")
             }
         }
     }
@@ -114,5 +158,49 @@ public struct Experiment {
             fields[key] = String(value)
         }
         return fields
+    }
+}
+
+/// The settings in config.json that say how a run was executed, not what it computes: they may
+/// differ between a run and its continuation (`--resume`) and between runs that are merged.
+public enum ExecutionSettings {
+    public static let keys: Set<String> = ["threads", "data_dir", "arguments", "package_version", "git_commit",
+                                           "blas", "blas_core", "resumed", "merged_from"]
+    /// The BLAS kernel: a different one changes float rounding, worth a note, not a refusal.
+    public static let kernelKeys: Set<String> = ["blas", "blas_core"]
+    /// The command-line options behind them, and those that only say where a run goes; a run's
+    /// recorded arguments leave them out, so a run resumes on another machine without them.
+    public static let options: Set<String> = ["--threads", "--data-dir", "--out", "--force", "--resume"]
+    /// Of `options`, the flags (they take no value).
+    public static let flags: Set<String> = ["--force"]
+
+    /// `arguments` without the execution-only options and their values.
+    public static func recordedArguments(_ arguments: [String]) -> [String] {
+        var kept: [String] = [], i = 0
+        while i < arguments.count {
+            let argument = arguments[i]
+            let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
+            if options.contains(name) {
+                i += (argument.contains("=") || flags.contains(name)) ? 1 : 2
+                continue
+            }
+            kept.append(argument)
+            i += 1
+        }
+        return kept
+    }
+}
+
+/// Hands the first seed's already-built task to the worker that trains that seed, once.
+private final class OneTimeTask: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: TrainingTask?
+    let seed: UInt64
+    init(_ task: TrainingTask, seed: UInt64) { self.task = task; self.seed = seed }
+    func take(seed: UInt64) -> TrainingTask? {
+        lock.lock(); defer { lock.unlock() }
+        guard seed == self.seed, let t = task else { return nil }
+        task = nil
+        return t
     }
 }

@@ -8,7 +8,7 @@ public enum Merge {
     /// Checks that the runs can be merged, then writes config.json, metrics.jsonl, summary.json
     /// and curves.png into `out`. Returns the merged summary.
     @discardableResult
-    public static func merge(_ paths: [String], into out: String, force: Bool, title: String, chance: Double? = nil) throws -> RunSummary {
+    public static func merge(_ paths: [String], into out: String, force: Bool) throws -> RunSummary {
         guard paths.count >= 2 else { throw IMLError("merge needs at least two run directories (got \(paths.count)).") }
         let runs = try paths.map(FinishedRun.init(path:))
         let first = runs[0]
@@ -37,10 +37,9 @@ public enum Merge {
         try AtomicFile.write(configData + Data("\n".utf8), to: directory.file(RunDirectory.configFile))
         try directory.writeMetrics(records)
         try directory.write(summary.json, to: RunDirectory.summaryFile)
-        let classes = (first.config["classes"] as? NSNumber)?.doubleValue ?? 10
-        try CurvesFigure.write(records: records, title: title,
+        try CurvesFigure.write(records: records, title: first.title + ": implicit meta-learning",
                                settings: "merged: seeds \(summary.seeds.map(String.init).joined(separator: ", ")) from \(runs.map(\.name).joined(separator: ", "))",
-                               chance: chance ?? 1 / classes, to: directory.file(RunDirectory.curvesFile))
+                               chance: first.chance, to: directory.file(RunDirectory.curvesFile))
         return summary
     }
 }

@@ -39,13 +39,19 @@ public struct FinishedRun {
 
     /// The settings that make two runs comparable or mergeable: everything in config.json but
     /// the seeds and how the run was executed.
-    public static let executionKeys: Set<String> = ["seeds", "threads", "git_commit", "package_version", "data_dir", "resumed"]
-
     public var settings: [String: String] {
         var out: [String: String] = [:]
-        for (k, v) in config where !Self.executionKeys.contains(k) { out[k] = Self.describe(v) }
+        for (k, v) in config where k != "seeds" && !ExecutionSettings.keys.contains(k) { out[k] = Self.describe(v) }
         return out
     }
+
+    /// What the modality said about itself when the run was made (config.json).
+    public var title: String { config["title"] as? String ?? modality }
+    public var chance: Double {
+        (config["chance"] as? NSNumber)?.doubleValue ?? 1 / ((config["classes"] as? NSNumber)?.doubleValue ?? 10)
+    }
+    /// The modality's settings worth showing beside the protocol's, in its order.
+    public var comparedSettings: [String] { config["compared_settings"] as? [String] ?? [] }
 
     static func describe(_ v: Any) -> String {
         if let n = v as? NSNumber { return JSON.format(n.doubleValue) }

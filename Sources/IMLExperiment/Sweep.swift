@@ -95,7 +95,8 @@ public enum SweepReport {
 
     static let finals = ["d1consis", "d2consis", "d3consis"]
 
-    public static func write(points: [Point], parameter: SweepParameter, modality: String, settings: String, to directory: URL) throws {
+    /// `modalityTitle` as the runs' config.json gives it (e.g. "MNIST").
+    public static func write(points: [Point], parameter: SweepParameter, modalityTitle: String, settings: String, to directory: URL) throws {
         let sorted = points.sorted { $0.value < $1.value }
         let xs = sorted.map(\.value)
         func series(_ name: String, _ color: Color, _ pick: (RunSummary) -> SeedSummary?) -> PlotSeries {
@@ -113,7 +114,7 @@ public enum SweepReport {
         let finalsPanel = PlotPanel(title: "Final exact match after stage 2", xLabel: xLabel, yLabel: "exact match",
                                     series: finals.map { name in series(name, CurvesFigure.color(name)) { $0.value(stage: 2, subset: name) } },
                                     yRange: 0...1, style: .pointsWithErrorBars, xScale: isBatch ? .log2 : .linear, xTicks: ticks)
-        let title = "\(modality == "mnist" ? "MNIST" : "Text"): IML against \(isBatch ? "batch size" : "alpha")"
+        let title = "\(modalityTitle): IML against \(isBatch ? "batch size" : "alpha")"
         try Figure.render(title: title, subtitle: settings, panels: [effect, finalsPanel]).writePNG(to: directory.appendingPathComponent("sweep.png"))
         try AtomicFile.write(markdown(sorted, parameter: parameter, title: title, settings: settings), to: directory.appendingPathComponent("sweep.md"))
     }

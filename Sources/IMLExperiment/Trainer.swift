@@ -82,7 +82,12 @@ public final class Trainer {
         self.task = task
         self.config = config
         self.seed = seed
-        optimizer = Adam(parameters: task.parameters, lr: config.learningRate)
+        optimizer = Self.makeOptimizer(parameters: task.parameters, config: config)
+    }
+
+    /// The optimizer of every stage (its state is reset when a stage starts).
+    public static func makeOptimizer(parameters: [Parameter], config: TrainingConfig) -> Adam {
+        Adam(parameters: parameters, lr: config.learningRate)
     }
 
     /// The subsets shown in progress lines for each stage.
@@ -128,7 +133,7 @@ public final class Trainer {
                 if midEpoch == nil { shuffler.shuffle(&order) }
                 for start in stride(from: midEpoch?.batchStart ?? 0, to: order.count, by: config.batchSize) {
                     let batch = order[start..<min(start + config.batchSize, order.count)]
-                    task.zeroGrad()
+                    task.network.zeroGrad()
                     let loss = task.lossAndGradient(stage: stage, examples: batch)
                     guard loss.isFinite else { throw DivergenceError(seed: seed, stage: stage, epoch: epoch, step: steps + 1) }
                     if let clip = config.clipNorm { _ = optimizer.clipGradNorm(clip) }

@@ -1,15 +1,20 @@
-// What the trainer needs from a modality: a model's parameters, a loss-and-gradient step over
-// some training examples, and predictions for evaluation questions. The trainer never sees
-// pixels or tokens, so the same loop trains the ConvNet on images and the transformer on text.
+// What the generic code needs from a modality. A `Modality` describes one run's rendering and
+// model settings and builds a `TrainingTask` per seed; a task holds the model and turns protocol
+// examples into a loss, gradients and predictions. The trainer, the run writer, sweep, merge and
+// compare never see pixels or tokens and never test a modality's name: what they show about a
+// modality (title, chance level, settings) is what it says here, recorded in config.json.
 
 import IMLCore
 import IMLProtocol
 
 public protocol TrainingTask: AnyObject {
-    /// The model's parameters with their gradients, in a fixed order.
-    var parameters: [Parameter] { get }
+    /// The model; its parameter list (fixed order) is what the optimizer and checkpoints see.
+    var network: Layer { get }
     /// The protocol instance this task renders.
     var instance: ProtocolInstance { get }
+    /// The task's settings for config.json, read from what it built (renderer, model), e.g.
+    /// image size, input standardization, layer sizes, parameter count.
+    var settings: [(String, JSON)] { get }
     /// How many indices the trainer shuffles and batches in `stage` (default: one per example
     /// of `instance.trainingSet(stage:)`; a task may batch finer units, e.g. text documents).
     func trainingCount(stage: Int) -> Int
@@ -21,6 +26,36 @@ public protocol TrainingTask: AnyObject {
 }
 
 extension TrainingTask {
+    public var parameters: [Parameter] { network.parameters }
     public func trainingCount(stage: Int) -> Int { instance.trainingSet(stage: stage).count }
-    public func zeroGrad() { for p in parameters { p.grad.zero() } }
+}
+
+/// One modality as a run sees it: what to call it, how to check and load its data, and how to
+/// build a seed's task. Implemented by each modality's library (vision, text) and by tests.
+public protocol Modality: AnyObject {
+    /// config.json's "modality" and the default results folder, e.g. "mnist".
+    var name: String { get }
+    /// Figure titles start with it, e.g. "MNIST" or "Text".
+    var title: String { get }
+    /// Chance level of exact match (drawn in figures).
+    func chance(_ protocolConfig: ProtocolConfig) -> Double
+    /// The config.json keys `iml-compare` shows for runs of this modality (beside the protocol's).
+    var comparedSettings: [String] { get }
+    /// The modality's key settings in a few words, for figure subtitles and the first log line.
+    var settingsLine: String { get }
+    /// Checks the modality's settings against the protocol's before any data is loaded, so a
+    /// typo costs no waiting. Throws an IMLError naming the setting and the fix.
+    func validate(_ protocolConfig: ProtocolConfig) throws
+    /// Loads what every seed shares (e.g. the MNIST files); called once, after validation.
+    func prepare() throws
+    /// Builds one seed's task (its data and model); `protocolConfig.seed` is the seed.
+    func makeTask(_ protocolConfig: ProtocolConfig) throws -> TrainingTask
+    /// A throughput figure for the final line of a run (e.g. training tokens per second), if any.
+    func throughput(training: TrainingConfig, seeds: Int, wallSeconds: Double) -> String?
+}
+
+extension Modality {
+    public func chance(_ protocolConfig: ProtocolConfig) -> Double { 1 / Double(protocolConfig.classes) }
+    public func prepare() throws {}
+    public func throughput(training: TrainingConfig, seeds: Int, wallSeconds: Double) -> String? { nil }
 }

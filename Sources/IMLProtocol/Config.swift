@@ -34,6 +34,17 @@ public struct ProtocolConfig: Codable, Equatable, Sendable {
     public init() {}
 
     public var heldOutCount: Int { heldOutPerVariable ?? max(1, Int((Double(attributes) / 6).rounded())) }
+
+    /// Entities in each stage-1 group (ProtocolInstance assigns them in this order); the rest
+    /// form the stage-2 pool.
+    public var stage1Counts: [(Subset, Int)] {
+        let E = Double(entities)
+        let n1 = Int((tag1Fraction * E).rounded()), n2 = Int((tag2Fraction * E).rounded())
+        let nq = min(entities - n1 - n2, Int((questionOnlyFraction * E).rounded()))
+        let n1consistent = Int((alpha * Double(n1)).rounded()), n2inconsistent = Int((alpha * Double(n2)).rounded())
+        return [(.qd1consis, n1consistent), (.qd1incons, n1 - n1consistent),
+                (.qd2incons, n2inconsistent), (.qd2consis, n2 - n2inconsistent), (.q, nq)]
+    }
     public var effectiveSeedStage2: UInt64 { seedStage2 ?? seed }
 
     /// Throws an IMLError naming the first impossible setting and how to fix it.
@@ -56,6 +67,9 @@ public struct ProtocolConfig: Codable, Equatable, Sendable {
         }
         if stages != 1 && stages != 2 { try fail("--stages must be 1 (one stage on both training sets) or 2 (got \(stages)).") }
         if !(alpha >= 0 && alpha <= 1) { try fail("--alpha must lie in [0, 1] (got \(alpha)).") }
+        for (subset, n) in stage1Counts where !subset.isConsistent && n == 1 {
+            try fail("The subset \(subset.rawValue) would hold a single entity, so its definition cannot state another entity's facts; use more entities or an alpha that gives it none or at least two.")
+        }
         if heldOutCount < 1 || heldOutCount >= attributes {
             try fail("Held-out attributes per variable must be between 1 and T-1 = \(attributes - 1) (got \(heldOutCount)).")
         }

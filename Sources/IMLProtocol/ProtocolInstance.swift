@@ -81,19 +81,12 @@ public struct ProtocolInstance: Sendable {
         // Subsets: stage-1 groups from `seed`, the stage-2 pool split from `seedStage2`.
         var subsetRNG = SeededRandom(seed: seed, stream: "subsets")
         let order = subsetRNG.permutation(E)
-        let n1 = Int((config.tag1Fraction * Double(E)).rounded())
-        let n2 = Int((config.tag2Fraction * Double(E)).rounded())
-        let nq = min(E - n1 - n2, Int((config.questionOnlyFraction * Double(E)).rounded()))
-        let n1consistent = Int((config.alpha * Double(n1)).rounded())
-        let n2inconsistent = Int((config.alpha * Double(n2)).rounded())
         var subsetOf = [Subset](repeating: .no_qd_baseline, count: E)
         var cursor = 0
-        func assign(_ n: Int, _ s: Subset) { for i in cursor..<(cursor + n) { subsetOf[order[i]] = s }; cursor += n }
-        assign(n1consistent, .qd1consis)
-        assign(n1 - n1consistent, .qd1incons)
-        assign(n2inconsistent, .qd2incons)
-        assign(n2 - n2inconsistent, .qd2consis)
-        assign(nq, .q)
+        for (s, n) in config.stage1Counts {
+            for i in cursor..<(cursor + n) { subsetOf[order[i]] = s }
+            cursor += n
+        }
         var pool = Array(order[cursor...])
         var splitRNG = SeededRandom(seed: config.effectiveSeedStage2, stream: "stage2-split")
         splitRNG.shuffle(&pool)

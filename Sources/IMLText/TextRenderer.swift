@@ -50,13 +50,18 @@ public struct TextRenderer: Sendable {
         guard instance.variableSpec == config.variableSpec, instance.tagSpec == config.tagSpec else {
             throw IMLError("The protocol instance was drawn with variables \(instance.variableSpec) and tags \(instance.tagSpec), not the text ones; build it with TextConfig's variableSpec and tagSpec.")
         }
-        let size = 30 + instance.config.attributes + instance.config.classes
-        guard size <= 100_000 else {
-            throw IMLError("--attributes \(instance.config.attributes) and --classes \(instance.config.classes) give a vocabulary of \(size) tokens; keep their sum under 99970.")
-        }
+        try Self.checkVocabulary(instance.config)
         self.instance = instance
         self.config = config
         vocabulary = TextVocabulary(attributes: instance.config.attributes, classes: instance.config.classes)
+    }
+
+    /// Refuses settings whose vocabulary would be unreasonably large.
+    public static func checkVocabulary(_ p: ProtocolConfig) throws {
+        let size = 30 + p.attributes + p.classes
+        guard size <= 100_000 else {
+            throw IMLError("--attributes \(p.attributes) and --classes \(p.classes) give a vocabulary of \(size) tokens; keep their sum under 99970.")
+        }
     }
 
     /// Tokens of the longest document: a definition.

@@ -42,12 +42,13 @@ public final class TextTask: TrainingTask {
     let documentLength: Int
     static let evaluationBatch = 512
 
-    public var parameters: [Parameter] { model.parameters }
+    public var network: Layer { model }
 
-    public init(instance: ProtocolInstance, text: TextConfig, model modelConfig: TransformerLM.Config,
+    public init(renderer: TextRenderer, model modelConfig: TransformerLM.Config,
                 modelSeed: UInt64, unit: BatchUnit = .examples) throws {
         try modelConfig.validate()
-        renderer = try TextRenderer(instance: instance, config: text)
+        let instance = renderer.instance
+        self.renderer = renderer
         self.instance = instance
         self.unit = unit
         documentLength = renderer.maxDocumentLength
@@ -73,6 +74,20 @@ public final class TextTask: TrainingTask {
         for set in instance.stage1Eval + instance.stage2Eval where promptTokens[set.subset] == nil {
             promptTokens[set.subset] = set.questions.flatMap { renderer.prompt(entity: $0.entity, attribute: $0.attribute) }
         }
+    }
+
+    public var settings: [(String, JSON)] {
+        let m = model.config, t = renderer.config
+        return [("var_length", .int(t.variableLength)), ("tag_length", .int(t.tagLength)), ("order", .string(t.order.rawValue)),
+                ("vocabulary_size", .int(renderer.vocabulary.size)),
+                ("layers", .int(m.layers)), ("width", .int(m.width)), ("heads", .int(m.heads)),
+                ("parameters", .int(model.parameterCount)),
+                ("batch_unit", .string(unit.rawValue)),
+                ("stage1_documents", .int(documentCount(stage: 1))), ("stage1_tokens", .int(tokenCount(stage: 1))),
+                ("stage2_documents", .int(documentCount(stage: 2))), ("stage2_tokens", .int(tokenCount(stage: 2))),
+                ("loss", .string("next-token cross-entropy, mean over the non-padding tokens of a batch")),
+                ("exact_match", .string("arg-max over the vocabulary after '<bos> VARIABLE qk ='")),
+                ("model", .string(model.summary))]
     }
 
     /// How many indices the trainer should batch over in `stage`.

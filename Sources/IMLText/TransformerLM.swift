@@ -55,13 +55,15 @@ public final class TransformerLM: Layer {
         head = Linear(inFeatures: config.width, outFeatures: config.vocabularySize, rng: &rng)
     }
 
-    public var parameters: [Parameter] {
-        func prefixed(_ prefix: String, _ ps: [Parameter]) -> [Parameter] {
-            ps.map { Parameter(prefix + "." + $0.name, $0.value, $0.grad, decay: $0.decay) }
-        }
-        return prefixed("embedding", embedding.parameters)
-            + blocks.enumerated().flatMap { prefixed("block\($0.offset)", $0.element.parameters) }
-            + prefixed("finalNorm", finalNorm.parameters) + prefixed("head", head.parameters)
+    public private(set) lazy var parameters: [Parameter] = {
+        embedding.parameters.prefixed("embedding")
+            + blocks.enumerated().flatMap { $0.element.parameters.prefixed("block\($0.offset)") }
+            + finalNorm.parameters.prefixed("finalNorm") + head.parameters.prefixed("head")
+    }()
+
+    /// The architecture in one line, for config.json.
+    public var summary: String {
+        "causal transformer: token+position embeddings, \(config.layers) pre-LN blocks (width \(config.width), \(config.heads) heads, GELU MLP 4x), final LayerNorm, untied output layer"
     }
 
     /// tokens [B*S] (row-major [B, S]) -> logits [B*S, V] (the head's buffer).

@@ -15,13 +15,26 @@
 import IMLBase
 import IMLCore
 
-public final class ConvNetMLP {
+public final class ConvNetMLP: Layer {
+    /// The sizes a run may choose: conv channels per block and hidden MLP widths.
+    public struct Sizes: Codable, Equatable, Sendable {
+        public var channels = [16, 32, 32]
+        public var hidden = [256, 256]
+        public init() {}
+
+        public func validate() throws {
+            if channels.isEmpty || channels.contains(where: { $0 < 1 }) || hidden.contains(where: { $0 < 1 }) {
+                throw IMLError("The ConvNet needs at least one conv block and positive channel and hidden sizes (got channels \(channels), hidden \(hidden)).")
+            }
+        }
+    }
+
     public struct Config: Equatable {
         public var inputChannels = 1
         public var height = 60
         public var width = 56
-        public var channels = [16, 32, 32]
-        public var hidden = [256, 256]
+        public var channels = Sizes().channels
+        public var hidden = Sizes().hidden
         public var heads = 6
         public var classes = 10
         public init() {}
@@ -64,22 +77,17 @@ public final class ConvNetMLP {
         self.convs = convs
         self.linears = linears
         hiddenReLUs = config.hidden.map { _ in ReLU() }
+        parameters = convs.enumerated().flatMap { $0.element.parameters.prefixed("conv\($0.offset + 1)") }
+            + linears.enumerated().flatMap { $0.element.parameters.prefixed("fc\($0.offset + 1)") }
     }
 
     /// Parameters in a fixed order: conv1..convN, then fc1..fcN (weight, bias each).
-    public var parameters: [Parameter] {
-        let named = convs.enumerated().map { ("conv\($0.offset + 1)", $0.element.parameters) }
-            + linears.enumerated().map { ("fc\($0.offset + 1)", $0.element.parameters) }
-        return named.flatMap { prefix, params in
-            params.map { Parameter("\(prefix).\($0.name)", $0.value, $0.grad, decay: $0.decay) }
-        }
-    }
+    public let parameters: [Parameter]
 
-    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
-
-    public func zeroGrad() {
-        for c in convs { c.zeroGrad() }
-        for l in linears { l.zeroGrad() }
+    /// The architecture in one line, for config.json.
+    public var summary: String {
+        "ConvNet \(config.channels.map(String.init).joined(separator: "-")) (3x3, pad 1, ReLU, maxpool 2) + MLP "
+            + (config.hidden + [config.heads * config.classes]).map(String.init).joined(separator: "-")
     }
 
     /// images [B, Cin, H, W] -> logits [B, T*C] (the last Linear's buffer, valid until the next forward).

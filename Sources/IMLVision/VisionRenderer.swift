@@ -49,6 +49,9 @@ public struct VisionConfig: Codable, Equatable, Sendable {
 public final class VisionRenderer {
     public let config: VisionConfig
     public let instance: ProtocolInstance
+    /// Which dataset draws the digits, and where its files were read from.
+    public let dataset: MNISTDatasetKind
+    public let dataDirectory: URL
     let train: MNISTSplit
     let test: MNISTSplit
     /// Fixed handwriting: the training-split image index of every cell of every entity's variable.
@@ -62,6 +65,8 @@ public final class VisionRenderer {
         }
         self.config = config
         self.instance = instance
+        dataset = data.kind
+        dataDirectory = data.directory
         train = data.train
         test = data.test
         for (name, split) in [("training", train), ("test", test)] {
@@ -135,8 +140,11 @@ public final class VisionRenderer {
         render(entity: entity, tag: nil, evaluation: evaluation)
     }
 
-    /// Byte -> standardized input value, for every pixel including the strip.
+    /// Mean and standard deviation of the input standardization (MNIST's, for every pixel
+    /// including the strip).
+    public static let standardization = (mean: VisionConfig.mnistMean, std: VisionConfig.mnistStd)
+    /// Byte -> standardized input value.
     public static let standardized: [Float] = (0..<256).map {
-        (Float($0) / 255 - VisionConfig.mnistMean) / VisionConfig.mnistStd
+        (Float($0) / 255 - standardization.mean) / standardization.std
     }
 }

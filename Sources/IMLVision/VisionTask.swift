@@ -43,19 +43,23 @@ public final class VisionTask: TrainingTask {
     var targetsBuffer: [Int32] = []
     static let evaluationBatch = 256
 
-    public var parameters: [Parameter] { model.parameters }
+    public var network: Layer { model }
 
-    public init(instance: ProtocolInstance, data: MNISTData, vision: VisionConfig, modelSeed: UInt64,
+    public init(renderer: VisionRenderer, model sizes: ConvNetMLP.Sizes = ConvNetMLP.Sizes(), modelSeed: UInt64,
                 lossAverage: LossAverage = .heads) throws {
+        let instance = renderer.instance, vision = renderer.config
         self.instance = instance
+        self.renderer = renderer
         self.lossAverage = lossAverage
-        renderer = try VisionRenderer(instance: instance, data: data, config: vision)
         pixels = vision.pixels
         heads = instance.config.attributes
         classes = instance.config.classes
+        try sizes.validate()
         var modelConfig = ConvNetMLP.Config()
         modelConfig.height = vision.height
         modelConfig.width = vision.width
+        modelConfig.channels = sizes.channels
+        modelConfig.hidden = sizes.hidden
         modelConfig.heads = heads
         modelConfig.classes = classes
         model = ConvNetMLP(config: modelConfig, seed: modelSeed)
@@ -86,6 +90,20 @@ public final class VisionTask: TrainingTask {
             evalImages[set.subset] = images
             evalRow[set.subset] = rows
         }
+    }
+
+    public var settings: [(String, JSON)] {
+        let v = renderer.config, m = model.config
+        return [("dataset", .string(renderer.dataset.rawValue)), ("data_dir", .string(renderer.dataDirectory.path)),
+                ("grid", .int(v.grid)), ("handwriting", .string(v.handwriting.rawValue)),
+                ("image_height", .int(v.height)), ("image_width", .int(v.width)),
+                ("tag_strip", .string("\(v.stripRows) rows, \(v.block)x\(v.block) blocks, \(v.tagSpec.length) bits")),
+                ("input_standardization", .array([.number(Double("\(VisionRenderer.standardization.mean)")!),
+                                                  .number(Double("\(VisionRenderer.standardization.std)")!)])),
+                ("loss_average", .string(lossAverage.rawValue)),
+                ("model", .string(model.summary)),
+                ("conv_channels", .array(m.channels.map { .int($0) })), ("hidden", .array(m.hidden.map { .int($0) })),
+                ("parameters", .int(model.parameterCount))]
     }
 
     /// Copies images `rows` of `source` into the input tensor, standardized.

@@ -141,7 +141,8 @@ struct Bench: ParsableCommand {
             config.seed = UInt64(i)
             let instance = try ProtocolInstance(config: config, variableSpec: vision.variableSpec,
                                                 tagSpec: vision.tagSpec, forbiddenTags: [vision.blankTag])
-            let task = try VisionTask(instance: instance, data: data, vision: vision, modelSeed: UInt64(i))
+            let renderer = try VisionRenderer(instance: instance, data: data, config: vision)
+            let task = try VisionTask(renderer: renderer, modelSeed: UInt64(i))
             return (task, Adam(parameters: task.parameters, lr: 1e-3))
         }
         let examples = tasks[0].task.instance.trainingSet(stage: 1).count
@@ -149,7 +150,7 @@ struct Bench: ParsableCommand {
         let times = BenchTimer.concurrentSecondsPerIteration(threads: instances, repeats: repeats) { thread, step in
             let (task, adam) = tasks[thread]
             let start = (step * batch) % (examples - batch + 1)
-            task.zeroGrad()
+            task.network.zeroGrad()
             _ = task.lossAndGradient(stage: 1, examples: Array(start..<(start + batch))[...])
             adam.step()
         }

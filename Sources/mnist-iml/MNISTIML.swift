@@ -1,11 +1,10 @@
-// mnist-iml: the two-stage implicit meta-learning protocol on MNIST (argument parsing and wiring).
+// mnist-iml: the two-stage implicit meta-learning protocol on MNIST. Declares the vision options
+// and wires them to the shared run, sweep and merge commands.
 
 import ArgumentParser
 import Foundation
-import IMLBase
 import IMLCommandLine
 import IMLExperiment
-import IMLProtocol
 import IMLVision
 import MNIST
 
@@ -14,59 +13,44 @@ struct MNISTIML: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mnist-iml",
         abstract: "Implicit meta-learning on MNIST: tagged definitions, questions, two training stages.",
-        subcommands: [Run.self, Sweep.self, MergeRuns.self, Render.self],
+        subcommands: [Run.self, SweepCommand<Run>.self, MergeRuns.self, Render.self],
         defaultSubcommand: Run.self)
+
+    static func main() { toolMain(Self.self, run: Run.self) }
 }
 
-/// Options shared by every subcommand that builds the protocol and its images.
-struct DataOptions: ParsableArguments {
-    @Option(help: "Entities (variables) per seed.") var entities = 1000
-    @Option(help: "Digits per side of a variable's grid (G x G digits).") var grid = 2
-    @Option(help: "Attributes per entity (output heads).") var attributes = 6
-    @Option(help: "Classes per attribute (chance = 1/classes).") var classes = 10
-    @Option(help: "Tag/consistency correlation in stage 1, in [0, 1].") var alpha = 1.0
-    @Option(help: "2: the two-stage protocol; 1: one stage (--epochs1 epochs) on both stages' training sets, evaluating every subset.") var stages = 2
-    @Option(help: "fixed: one drawing per variable; fresh: new handwriting per example.") var handwriting: Handwriting = .fixed
+/// Vision options: how the protocol becomes images, and where MNIST is.
+struct VisionOptions: ParsableArguments {
+    @Option(help: "Digits per side of a variable's grid (G x G digits).") var grid = VisionConfig().grid
+    @Option(help: "fixed: one drawing per variable; fresh: new handwriting per example.") var handwriting = VisionConfig().handwriting
     @Option(help: "mnist or fashion-mnist.") var dataset: MNISTDatasetKind = .mnist
     @Option(help: "Directory with the idx files (default: $MNIST_DIR, else data/mnist).") var dataDir: String?
     @Option(help: "Average the loss over supervised heads (heads) or over examples (examples).") var lossAverage: LossAverage = .heads
 
-    func protocolConfig(seed: UInt64) -> ProtocolConfig {
-        var c = ProtocolConfig()
-        c.entities = entities
-        c.attributes = attributes
-        c.classes = classes
-        c.alpha = alpha
-        c.stages = stages
-        c.seed = seed
-        return c
-    }
-
-    var visionConfig: VisionConfig {
+    var modality: VisionModality {
         var v = VisionConfig()
         v.grid = grid
         v.handwriting = handwriting
-        return v
+        return VisionModality(vision: v, dataset: dataset, dataDir: dataDir, lossAverage: lossAverage)
     }
+}
 
-    /// Checks every setting before any data is loaded, so a typo costs no waiting.
-    func validate(seed: UInt64) throws -> (ProtocolConfig, VisionConfig) {
-        let p = protocolConfig(seed: seed), v = visionConfig
-        try p.validate()
-        try v.validate()
-        if let distinct = v.variableSpec.distinctCount, distinct < entities {
-            throw IMLError("--grid \(grid) draws only \(distinct) distinct variables (10^\(grid * grid) digit grids), but --entities \(entities) needs one per entity; use a larger --grid or fewer --entities.")
-        }
-        _ = try ProtocolInstance(config: p, variableSpec: v.variableSpec, tagSpec: v.tagSpec, forbiddenTags: [v.blankTag])
-        return (p, v)
-    }
+enum VisionDefaults: RunDefaults {
+    static var epochs1: Int { TrainingConfig().epochs1 }
+}
 
-    func loadData() throws -> MNISTData {
-        try MNISTData.load(kind: dataset, dataDir: dataDir)
-    }
+struct Run: RunnableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train stage 1 and stage 2 over several seeds; write metrics, summary and curves.")
+
+    @OptionGroup var protocolOptions: ProtocolOptions
+    @OptionGroup var vision: VisionOptions
+    @OptionGroup var runOptions: RunOptions<VisionDefaults>
+
+    func makeModality() throws -> Modality { vision.modality }
+    func run() throws { try runExperiment(arguments: RunCommand.commandLineArguments()) }
 }
 
 extension Handwriting: ExpressibleByArgument {}
 extension LossAverage: ExpressibleByArgument {}
 extension MNISTDatasetKind: ExpressibleByArgument {}
-

@@ -9,6 +9,7 @@ struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a few training documents and evaluation prompts (with gold answers) of every subset.")
 
+    @OptionGroup var protocolOptions: ProtocolOptions
     @OptionGroup var text: TextOptions
     @Option(help: "The seed whose data to show.") var seed: UInt64 = 0
     @Option(help: "Documents shown per subset and kind.") var n = 3
@@ -16,9 +17,12 @@ struct Sample: ParsableCommand {
     func run() throws {
         try reportingErrors {
             if n < 1 { throw IMLError("--n must be at least 1 (got \(n)).") }
-            try text.validate(seed: seed)
-            let instance = try text.instance(seed: seed)
-            let renderer = try TextRenderer(instance: instance, config: text.textConfig)
+            var protocolConfig = try protocolOptions.config(quick: false)
+            protocolConfig.seed = seed
+            let modality = text.modality
+            try modality.validate(protocolConfig)
+            let renderer = try modality.renderer(protocolConfig)
+            let instance = renderer.instance
             print("seed \(seed): tags 1, 2, 3 = \((1...3).map { renderer.vocabulary.decode(instance.tag($0).map(renderer.vocabulary.letter)) }.joined(separator: ", ")); vocabulary \(renderer.vocabulary.size) tokens")
             for stage in [1, 2] {
                 let examples = instance.trainingSet(stage: stage)

@@ -1,12 +1,10 @@
 // text-iml: the two-stage implicit meta-learning protocol on token documents and a small causal
-// transformer (argument parsing and wiring).
+// transformer. Declares the text options and wires them to the shared run, sweep and merge commands.
 
 import ArgumentParser
 import Foundation
-import IMLBase
 import IMLCommandLine
 import IMLExperiment
-import IMLProtocol
 import IMLText
 
 @main
@@ -14,63 +12,51 @@ struct TextIML: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "text-iml",
         abstract: "Implicit meta-learning on text: tagged definitions, questions, two training stages, a small transformer.",
-        subcommands: [Run.self, Sweep.self, MergeRuns.self, Sample.self],
+        subcommands: [Run.self, SweepCommand<Run>.self, MergeRuns.self, Sample.self],
         defaultSubcommand: Run.self)
+
+    static func main() { toolMain(Self.self, run: Run.self) }
 }
 
-/// Options shared by every subcommand that builds the protocol and its documents.
+/// Text options: how the protocol becomes documents, and the transformer.
 struct TextOptions: ParsableArguments {
-    @Option(help: "Entities (variables) per seed.") var entities = 1000
-    @Option(help: "Attributes per entity (q1..qT).") var attributes = 6
-    @Option(help: "Classes per attribute (a0..a(C-1); chance = 1/classes).") var classes = 10
-    @Option(help: "Tag/consistency correlation in stage 1, in [0, 1].") var alpha = 1.0
-    @Option(help: "Letters per variable.") var varLength = 4
-    @Option(help: "Letters per tag.") var tagLength = 4
-    @Option(help: "Word order of definitions: vte (variable, tag) or tve (tag, variable).") var order: WordOrder = .vte
-    @Option(help: "Transformer blocks.") var layers = 2
-    @Option(help: "Model width (embedding size).") var width = 128
-    @Option(help: "Attention heads (must divide --width).") var heads = 4
-    @Option(help: "2: the two-stage protocol; 1: one stage (--epochs1 epochs) on both stages' training sets, evaluating every subset.") var stages = 2
-    @Option(help: "What a batch counts: examples (a definition brings its T documents; matches the reference) or documents.") var batchUnit: BatchUnit = .examples
+    @Option(help: "Letters per variable.") var varLength = TextConfig().variableLength
+    @Option(help: "Letters per tag.") var tagLength = TextConfig().tagLength
+    @Option(help: "Word order of definitions: vte (variable, tag) or tve (tag, variable).") var order = TextConfig().order
+    @Option(help: "Transformer blocks.") var layers = TransformerLM.Config().layers
+    @Option(help: "Model width (embedding size).") var width = TransformerLM.Config().width
+    @Option(help: "Attention heads (must divide --width).") var heads = TransformerLM.Config().heads
+    @Option(help: "What a batch counts: examples (a definition brings its T documents; matches the reference) or documents.")
+    var batchUnit: BatchUnit = .examples
 
-    func protocolConfig(seed: UInt64) -> ProtocolConfig {
-        var c = ProtocolConfig()
-        c.entities = entities
-        c.attributes = attributes
-        c.classes = classes
-        c.alpha = alpha
-        c.stages = stages
-        c.seed = seed
-        return c
-    }
-
-    var textConfig: TextConfig {
+    var modality: TextModality {
         var t = TextConfig()
         t.variableLength = varLength
         t.tagLength = tagLength
         t.order = order
-        return t
-    }
-
-    var modelConfig: TransformerLM.Config {
         var m = TransformerLM.Config()
         m.layers = layers
         m.width = width
         m.heads = heads
-        return m
+        return TextModality(text: t, model: m, unit: batchUnit)
     }
+}
 
-    func instance(seed: UInt64) throws -> ProtocolInstance {
-        let text = textConfig
-        return try ProtocolInstance(config: protocolConfig(seed: seed), variableSpec: text.variableSpec, tagSpec: text.tagSpec)
-    }
+/// The paper's text runs train stage 1 for 40 epochs (stage 2 keeps the protocol's 30).
+enum TextDefaults: RunDefaults {
+    static var epochs1: Int { 40 }
+}
 
-    /// Checks every setting before any work starts, so a typo costs no waiting.
-    func validate(seed: UInt64) throws {
-        try textConfig.validate()
-        try modelConfig.validate()
-        _ = try TextRenderer(instance: try instance(seed: seed), config: textConfig)
-    }
+struct Run: RunnableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train stage 1 and stage 2 over several seeds; write metrics, summary and curves.")
+
+    @OptionGroup var protocolOptions: ProtocolOptions
+    @OptionGroup var textOptions: TextOptions
+    @OptionGroup var runOptions: RunOptions<TextDefaults>
+
+    func makeModality() throws -> Modality { textOptions.modality }
+    func run() throws { try runExperiment(arguments: RunCommand.commandLineArguments()) }
 }
 
 extension WordOrder: ExpressibleByArgument {}

@@ -11,8 +11,9 @@ final class HookedTask: TrainingTask {
     let afterStep: (Int, LookupTask) -> Void
     private(set) var stepsTaken = 0
     init(_ inner: LookupTask, afterStep: @escaping (Int, LookupTask) -> Void) { self.inner = inner; self.afterStep = afterStep }
-    var parameters: [Parameter] { inner.parameters }
+    var network: Layer { inner.network }
     var instance: ProtocolInstance { inner.instance }
+    var settings: [(String, JSON)] { inner.settings }
     func lossAndGradient(stage: Int, examples: ArraySlice<Int>) -> Float {
         let loss = inner.lossAndGradient(stage: stage, examples: examples)
         stepsTaken += 1
@@ -36,8 +37,8 @@ final class ResumeTests: XCTestCase {
     func experiment(seeds: [UInt64] = [0, 1], epochs1: Int = 3, epochs2: Int = 2, lr: Float = 0.05) -> Experiment {
         var training = TrainingConfig()
         training.epochs1 = epochs1; training.epochs2 = epochs2; training.batchSize = 16; training.learningRate = lr
-        return Experiment(modality: "toy", seeds: seeds, training: training, concurrency: 1,
-                          settings: [("entities", .int(40))], settingsLine: "toy", title: "toy", chance: 0.1)
+        var c = ProtocolConfig(); c.entities = 40
+        return Experiment(modality: ToyModality(), protocolConfig: c, seeds: seeds, training: training, concurrency: 1)
     }
 
     func lookupTask(seed: UInt64) throws -> LookupTask {
@@ -46,14 +47,13 @@ final class ResumeTests: XCTestCase {
                                                          tagSpec: SymbolSpec(alphabet: 26, length: 3)), seed: seed)
     }
 
-    /// Runs `experiment` in `name` (a new run, or resumed); `afterStep` sees the step count over all seeds.
+    /// Runs `experiment` in `directory` (a new run, or resumed); `afterStep` sees the step count over all seeds.
     @discardableResult
     func run(_ experiment: Experiment, in directory: RunDirectory,
              afterStep: @escaping (Int, LookupTask) -> Void = { _, _ in }) throws -> RunSummary {
-        var steps = 0
-        return try experiment.run(in: directory, makeTask: { seed in
-            HookedTask(try self.lookupTask(seed: seed)) { _, task in steps += 1; afterStep(steps, task) }
-        }, log: { _ in })
+        var hooked = experiment, steps = 0
+        hooked.modality = ToyModality { task in HookedTask(task) { _, task in steps += 1; afterStep(steps, task) } }
+        return try hooked.run(in: directory, log: { _ in })
     }
 
     /// Training steps per epoch of `stage` (the same for every seed).
@@ -158,7 +158,7 @@ final class ResumeTests: XCTestCase {
     func testResumeRefusesDifferentSettingsNamingTheSetting() throws {
         try run(experiment(), in: try RunDirectory.create(path("run"), force: false))
         XCTAssertThrowsError(try run(experiment(epochs1: 4), in: try RunDirectory.openForResume(path("run")))) {
-            XCTAssertEqual(($0 as? IMLError)?.message, "The run in \(self.path("run")) was made with epochs1 = 3, but this command gives epochs1 = 4; resume with the run's original options (see its config.json) or start a new run with --out.")
+            XCTAssertEqual(($0 as? IMLError)?.message, "The run in \(self.path("run")) was made with epochs1 = 3, but this command gives epochs1 = 4; leave that option out to continue with the run's value, or start a new run with --out.")
         }
         XCTAssertThrowsError(try RunDirectory.openForResume(path("nothing-here"))) {
             XCTAssertEqual(($0 as? IMLError)?.message, "There is no run to resume in \(self.path("nothing-here")): the directory does not exist; check the path given to --resume.")

@@ -10,21 +10,17 @@ final class SweepMergeCompareTests: XCTestCase {
     func run(_ seeds: [UInt64], name: String, entities: Int = 40) throws -> String {
         var training = TrainingConfig()
         training.epochs1 = 2; training.epochs2 = 2; training.batchSize = 16; training.learningRate = 0.05
-        let experiment = Experiment(modality: "toy", seeds: seeds, training: training, concurrency: 2,
-                                    settings: [("entities", .int(entities))], settingsLine: "toy", title: "toy", chance: 0.1)
+        var c = ProtocolConfig(); c.entities = entities
+        let experiment = Experiment(modality: ToyModality(), protocolConfig: c, seeds: seeds, training: training, concurrency: 2)
         let path = base.appendingPathComponent(name).path
-        try experiment.run(in: try RunDirectory.create(path, force: false), makeTask: { seed in
-            var c = ProtocolConfig(); c.entities = entities; c.seed = seed
-            return LookupTask(instance: try ProtocolInstance(config: c, variableSpec: SymbolSpec(alphabet: 26, length: 3),
-                                                             tagSpec: SymbolSpec(alphabet: 26, length: 3)), seed: seed)
-        }, log: { _ in })
+        try experiment.run(in: try RunDirectory.create(path, force: false), log: { _ in })
         return path
     }
 
     func testMergeOfTwoOneSeedRunsEqualsTheTwoSeedRun() throws {
         let together = try run([0, 1], name: "together")
         let a = try run([0], name: "a"), b = try run([1], name: "b")
-        let merged = try Merge.merge([b, a], into: base.appendingPathComponent("merged").path, force: false, title: "toy")
+        let merged = try Merge.merge([b, a], into: base.appendingPathComponent("merged").path, force: false)
         let reference = try FinishedRun(path: together)
         XCTAssertEqual(merged.json.serialized(), RunSummary(modality: "toy", records: reference.records, wallSeconds: merged.wallSeconds).json.serialized())
         let mergedMetrics = try String(contentsOf: URL(fileURLWithPath: base.appendingPathComponent("merged/metrics.jsonl").path), encoding: .utf8)
@@ -36,10 +32,10 @@ final class SweepMergeCompareTests: XCTestCase {
 
     func testMergeRefusesDifferentSettingsAndSharedSeeds() throws {
         let a = try run([0], name: "a"), b = try run([1], name: "b", entities: 30), c = try run([0], name: "c")
-        XCTAssertThrowsError(try Merge.merge([a, b], into: base.appendingPathComponent("m1").path, force: false, title: "t")) {
+        XCTAssertThrowsError(try Merge.merge([a, b], into: base.appendingPathComponent("m1").path, force: false)) {
             XCTAssertEqual(($0 as? IMLError)?.message, "Cannot merge a and b: their setting \"entities\" differs (40 vs 30); merge only runs of the same settings.")
         }
-        XCTAssertThrowsError(try Merge.merge([a, c], into: base.appendingPathComponent("m2").path, force: false, title: "t")) {
+        XCTAssertThrowsError(try Merge.merge([a, c], into: base.appendingPathComponent("m2").path, force: false)) {
             XCTAssertEqual(($0 as? IMLError)?.message, "Seed 0 is in both a and c; merge runs of different seeds.")
         }
     }

@@ -6,13 +6,33 @@ import IMLProtocol
 
 /// A toy modality: the input is a one-hot of (entity, tag or none); a Linear layer maps it to
 /// T*C logits. It can memorise definitions and questions, which is all the trainer needs.
+/// A toy modality defined only in the tests: one-hot (entity, tag) features and a linear model
+/// (LookupTask). It plugs into the generic trainer, run writer, merge and compare as they are.
+final class ToyModality: Modality {
+    let wrap: (LookupTask) -> TrainingTask
+    init(wrap: @escaping (LookupTask) -> TrainingTask = { $0 }) { self.wrap = wrap }
+    var name: String { "toy" }
+    var title: String { "Toy" }
+    var comparedSettings: [String] { ["features"] }
+    var settingsLine: String { "one-hot lookup" }
+    func chance(_ protocolConfig: ProtocolConfig) -> Double { 0.25 }
+    func validate(_ protocolConfig: ProtocolConfig) throws {
+        if protocolConfig.entities > 26 * 26 * 26 { throw IMLError("too many toy entities") }
+    }
+    func makeTask(_ p: ProtocolConfig) throws -> TrainingTask {
+        wrap(LookupTask(instance: try ProtocolInstance(config: p, variableSpec: SymbolSpec(alphabet: 26, length: 3),
+                                                       tagSpec: SymbolSpec(alphabet: 26, length: 3)), seed: p.seed))
+    }
+}
+
 final class LookupTask: TrainingTask {
     let instance: ProtocolInstance
     let layer: Linear
     let loss: SoftmaxCrossEntropy
     let input = Tensor([1, 1])
-    var parameters: [Parameter] { layer.parameters }
+    var network: Layer { layer }
     let features: Int
+    var settings: [(String, JSON)] { [("features", .int(features)), ("parameters", .int(layer.parameterCount))] }
 
     init(instance: ProtocolInstance, seed: UInt64) {
         self.instance = instance

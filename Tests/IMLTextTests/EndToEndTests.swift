@@ -16,12 +16,11 @@ final class EndToEndTests: XCTestCase {
         model.width = 16
         model.heads = 2
         model.layers = 1
-        let experiment = Experiment(modality: "text", seeds: [0, 1], training: training, concurrency: 2,
-                                    settings: [("order", .string("vte"))], settingsLine: "tiny", title: "text test", chance: 0.1)
-        let summary = try experiment.run(in: try RunDirectory.create(dir, force: false), makeTask: { seed in
-            let renderer = try makeRenderer(entities: 30, seed: seed)
-            return try TextTask(instance: renderer.instance, text: renderer.config, model: model, modelSeed: seed)
-        }, log: { _ in })
+        var protocolConfig = ProtocolConfig()
+        protocolConfig.entities = 30
+        let experiment = Experiment(modality: TextModality(text: TextConfig(), model: model, unit: .examples),
+                                    protocolConfig: protocolConfig, seeds: [0, 1], training: training, concurrency: 2)
+        let summary = try experiment.run(in: try RunDirectory.create(dir, force: false), log: { _ in })
         for file in [RunDirectory.configFile, RunDirectory.metricsFile, RunDirectory.summaryFile, RunDirectory.curvesFile] {
             let path = dir + "/" + file
             XCTAssertTrue(FileManager.default.fileExists(atPath: path), file)

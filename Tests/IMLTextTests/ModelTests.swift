@@ -82,13 +82,13 @@ final class TextTaskTests: XCTestCase {
         model.width = 32
         model.heads = 2
         model.layers = 1
-        return try TextTask(instance: renderer.instance, text: renderer.config, model: model, modelSeed: 7, unit: unit)
+        return try TextTask(renderer: renderer, model: model, modelSeed: 7, unit: unit)
     }
 
     /// Loss and gradient of `documents` as ONE padded batch, computed by hand (the reference the
     /// length-grouped step must reproduce).
     func paddedLossAndGradient(_ task: TextTask, stage: Int, documents: [Int]) -> (Float, [[Float]]) {
-        task.zeroGrad()
+        task.network.zeroGrad()
         let (inputs, targets, length) = task.batch(stage: stage, documents: documents)
         XCTAssertEqual(length, task.renderer.maxDocumentLength - 1)
         let loss = SoftmaxCrossEntropy()
@@ -105,7 +105,7 @@ final class TextTaskTests: XCTestCase {
         let documents = Array(0..<lengths.count).filter { $0 % 97 == 3 }
         XCTAssertEqual(Set(documents.map { lengths[$0] }), [9, 13])
         let (expectedLoss, expectedGrads) = paddedLossAndGradient(task, stage: 1, documents: documents)
-        task.zeroGrad()
+        task.network.zeroGrad()
         let loss = task.lossAndGradient(stage: 1, examples: documents[...])
         XCTAssertEqual(loss, expectedLoss, accuracy: 1e-5 * abs(expectedLoss))
         for (p, expected) in zip(task.parameters, expectedGrads) {
@@ -154,9 +154,9 @@ final class TextTaskTests: XCTestCase {
         let task = try makeTask()
         let adam = Adam(parameters: task.parameters, lr: 3e-3)
         let batch = Array(0..<48)[...]
-        task.zeroGrad()
+        task.network.zeroGrad()
         let first = task.lossAndGradient(stage: 1, examples: batch)
-        for _ in 0..<30 { adam.step(); task.zeroGrad(); _ = task.lossAndGradient(stage: 1, examples: batch) }
+        for _ in 0..<30 { adam.step(); task.network.zeroGrad(); _ = task.lossAndGradient(stage: 1, examples: batch) }
         let last = task.lossAndGradient(stage: 1, examples: batch)
         XCTAssertLessThan(last, 0.8 * first)
     }

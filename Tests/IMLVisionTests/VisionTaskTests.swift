@@ -27,9 +27,7 @@ final class VisionTaskTests: XCTestCase {
         var config = ProtocolConfig()
         config.entities = entities
         config.seed = seed
-        let instance = try ProtocolInstance(config: config, variableSpec: vision.variableSpec, tagSpec: vision.tagSpec,
-                                            forbiddenTags: [vision.blankTag])
-        return try VisionTask(instance: instance, data: try syntheticMNIST(), vision: vision, modelSeed: seed)
+        return try VisionModality(vision: vision, data: try syntheticMNIST()).makeTask(config) as! VisionTask
     }
 
     func testPredictionsAnswerTheAskedHeadOfTheQuestionImage() throws {
@@ -52,16 +50,10 @@ final class VisionTaskTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mnist-e2e-\(UUID())").path
         var training = TrainingConfig()
         training.epochs1 = 2; training.epochs2 = 1; training.batchSize = 32
-        let data = try syntheticMNIST()
-        let experiment = Experiment(modality: "mnist", seeds: [0, 1], training: training, concurrency: 2,
-                                    settings: [("entities", .int(30))], settingsLine: "tiny", title: "tiny", chance: 0.1)
-        let summary = try experiment.run(in: try RunDirectory.create(dir, force: false), makeTask: { seed in
-            var config = ProtocolConfig(); config.entities = 30; config.seed = seed
-            let vision = VisionConfig()
-            let instance = try ProtocolInstance(config: config, variableSpec: vision.variableSpec, tagSpec: vision.tagSpec,
-                                                forbiddenTags: [vision.blankTag])
-            return try VisionTask(instance: instance, data: data, vision: vision, modelSeed: seed)
-        }, log: { _ in })
+        var config = ProtocolConfig(); config.entities = 30
+        let experiment = Experiment(modality: VisionModality(data: try syntheticMNIST()), protocolConfig: config, seeds: [0, 1],
+                                    training: training, concurrency: 2)
+        let summary = try experiment.run(in: try RunDirectory.create(dir, force: false), log: { _ in })
         let run = RunDirectory(url: URL(fileURLWithPath: dir))
         for file in [RunDirectory.configFile, RunDirectory.metricsFile, RunDirectory.summaryFile, RunDirectory.curvesFile] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: run.file(file).path), "\(file) missing")

@@ -1,0 +1,59 @@
+// The text modality as the generic run sees it: checks the settings and builds each seed's
+// TextTask; what it records in config.json is read from the built renderer and model.
+
+import Foundation
+import IMLBase
+import IMLExperiment
+import IMLProtocol
+
+public final class TextModality: Modality {
+    public let text: TextConfig
+    public let model: TransformerLM.Config
+    public let unit: BatchUnit
+    /// Training tokens per epoch of each stage (the same for every seed), known after the first task.
+    private var tokensPerEpoch: [Int: Int] = [:]
+    private let lock = NSLock()
+
+    public init(text: TextConfig, model: TransformerLM.Config, unit: BatchUnit) {
+        self.text = text; self.model = model; self.unit = unit
+    }
+
+    public var name: String { "text" }
+    public var title: String { "Text" }
+    public var comparedSettings: [String] { ["order", "layers", "width", "heads", "batch_unit"] }
+    public var settingsLine: String {
+        (unit == .documents ? "batches of documents, " : "") + "order \(text.order.rawValue), \(model.layers)x\(model.width) transformer"
+    }
+
+    public func validate(_ protocolConfig: ProtocolConfig) throws {
+        try text.validate()
+        try model.validate()
+        try TextRenderer.checkVocabulary(protocolConfig)
+        if let distinct = text.variableSpec.distinctCount, distinct < protocolConfig.entities {
+            throw IMLError("--var-length \(text.variableLength) gives only \(distinct) distinct variables, but --entities \(protocolConfig.entities) needs one per entity; use a larger --var-length or fewer --entities.")
+        }
+    }
+
+    public func instance(_ protocolConfig: ProtocolConfig) throws -> ProtocolInstance {
+        try ProtocolInstance(config: protocolConfig, variableSpec: text.variableSpec, tagSpec: text.tagSpec)
+    }
+
+    public func renderer(_ protocolConfig: ProtocolConfig) throws -> TextRenderer {
+        try TextRenderer(instance: try instance(protocolConfig), config: text)
+    }
+
+    public func makeTask(_ protocolConfig: ProtocolConfig) throws -> TrainingTask {
+        let task = try TextTask(renderer: try renderer(protocolConfig), model: model, modelSeed: protocolConfig.seed, unit: unit)
+        lock.lock()
+        if tokensPerEpoch.isEmpty { tokensPerEpoch = [1: task.tokenCount(stage: 1), 2: task.tokenCount(stage: 2)] }
+        lock.unlock()
+        return task
+    }
+
+    public func throughput(training: TrainingConfig, seeds: Int, wallSeconds: Double) -> String? {
+        lock.lock(); defer { lock.unlock() }
+        guard let t1 = tokensPerEpoch[1], let t2 = tokensPerEpoch[2], wallSeconds > 0 else { return nil }
+        let tokens = Double(t1 * training.epochs1 + t2 * training.epochs2) * Double(seeds)
+        return String(format: "%.0f training tokens/s (document tokens, both stages, all seeds)", tokens / wallSeconds)
+    }
+}

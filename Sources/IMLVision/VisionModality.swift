@@ -1,0 +1,57 @@
+// The vision modality as the generic run sees it: checks the settings, loads MNIST once, and
+// builds each seed's VisionTask. What it records in config.json is read from the built renderer
+// and model (VisionTask.settings).
+
+import Foundation
+import IMLBase
+import IMLExperiment
+import IMLProtocol
+import MNIST
+
+public final class VisionModality: Modality {
+    public let vision: VisionConfig
+    public let dataset: MNISTDatasetKind
+    public let dataDir: String?
+    public let lossAverage: LossAverage
+    public let model: ConvNetMLP.Sizes
+    private var data: MNISTData?
+
+    /// `data` given here (tests, benchmarks) is used instead of loading `dataset`.
+    public init(vision: VisionConfig = VisionConfig(), dataset: MNISTDatasetKind = .mnist, dataDir: String? = nil,
+                lossAverage: LossAverage = .heads, model: ConvNetMLP.Sizes = ConvNetMLP.Sizes(), data: MNISTData? = nil) {
+        self.vision = vision; self.dataset = data?.kind ?? dataset; self.dataDir = dataDir; self.lossAverage = lossAverage
+        self.model = model; self.data = data
+    }
+
+    public var name: String { "mnist" }
+    public var title: String { dataset.displayName }
+    public var comparedSettings: [String] { ["dataset", "grid", "handwriting", "model"] }
+    public var settingsLine: String { "\(dataset.displayName), grid \(vision.grid)x\(vision.grid), \(vision.handwriting.rawValue) handwriting" }
+
+    public func validate(_ protocolConfig: ProtocolConfig) throws {
+        try vision.validate()
+        try model.validate()
+        if let distinct = vision.variableSpec.distinctCount, distinct < protocolConfig.entities {
+            throw IMLError("--grid \(vision.grid) draws only \(distinct) distinct variables (10^\(vision.grid * vision.grid) digit grids), but --entities \(protocolConfig.entities) needs one per entity; use a larger --grid or fewer --entities.")
+        }
+    }
+
+    /// Loads (or downloads) the dataset; the tools call it once, before the first task.
+    public func prepare() throws {
+        if data == nil { data = try MNISTData.load(kind: dataset, dataDir: dataDir) }
+    }
+
+    public func instance(_ protocolConfig: ProtocolConfig) throws -> ProtocolInstance {
+        try ProtocolInstance(config: protocolConfig, variableSpec: vision.variableSpec, tagSpec: vision.tagSpec,
+                             forbiddenTags: [vision.blankTag])
+    }
+
+    public func renderer(_ protocolConfig: ProtocolConfig) throws -> VisionRenderer {
+        try prepare()
+        return try VisionRenderer(instance: try instance(protocolConfig), data: data!, config: vision)
+    }
+
+    public func makeTask(_ protocolConfig: ProtocolConfig) throws -> TrainingTask {
+        try VisionTask(renderer: try renderer(protocolConfig), model: model, modelSeed: protocolConfig.seed, lossAverage: lossAverage)
+    }
+}
