@@ -53,6 +53,32 @@ final class SweepMergeCompareTests: XCTestCase {
         }
     }
 
+    /// A modality defined only in the tests (ToyModality) gets every generic output: config.json
+    /// with what it says about itself, metrics, summary, curves, merge and compare.
+    func testAToyModalityPlugsIntoRunMergeAndCompareUnchanged() throws {
+        let a = try run([0], name: "a"), b = try run([1], name: "b")
+        let config = try JSON.parse(Data(contentsOf: URL(fileURLWithPath: a + "/config.json"))) as! [String: Any]
+        XCTAssertEqual(config["modality"] as? String, "toy")
+        XCTAssertEqual(config["title"] as? String, "Toy")
+        XCTAssertEqual(config["chance"] as? Double, 0.25)
+        XCTAssertEqual(config["compared_settings"] as? [String], ["features"])
+        XCTAssertEqual(config["features"] as? Int, 160, "read from the built task")
+        XCTAssertEqual(config["entities"] as? Int, 40)
+        XCTAssertEqual(config["tag1_fraction"] as? Double, 0.3)
+        for file in ["metrics.jsonl", "summary.json", "curves.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: a + "/" + file), file)
+        }
+        let merged = base.appendingPathComponent("merged").path
+        XCTAssertEqual(try Merge.merge([a, b], into: merged, force: false).seeds, [0, 1])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: merged + "/curves.png"))
+        let out = base.appendingPathComponent("cmp").path
+        try Comparison.compare([merged, a], out: out)
+        let md = try String(contentsOfFile: out + "/comparison.md", encoding: .utf8)
+        XCTAssertTrue(md.contains("| modality | toy | toy |"), md)
+        XCTAssertTrue(md.contains("| features | 160 | 160 |"), md)
+        XCTAssertTrue(md.contains("| seeds | 2 | 1 |"), md)
+    }
+
     func testSweepValueParsingAndValidation() throws {
         let (plan, out) = try SweepPlan.parse(["--seeds", "2", "--alpha", "0.5,0.75, 1", "--out", "x"])
         XCTAssertEqual(plan.parameter, .alpha)

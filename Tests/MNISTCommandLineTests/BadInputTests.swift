@@ -16,24 +16,22 @@ final class BadInputTests: XCTestCase {
 
     // MARK: Helpers
 
-    /// The built mnist-iml next to the test bundle (swift build / swift test build every product).
-    static var tool: URL {
-        get throws {
-            for directory in [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()] {
-                let url = directory.appendingPathComponent("mnist-iml")
-                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-            }
-            throw IMLError("mnist-iml is not built next to the test bundle in \(Bundle.main.bundleURL.path); run swift build first.")
+    /// A built tool (mnist-iml, text-iml) next to the test bundle (swift build / swift test build every product).
+    static func tool(_ name: String) throws -> URL {
+        for directory in [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()] {
+            let url = directory.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
+        throw IMLError("\(name) is not built next to the test bundle in \(Bundle.main.bundleURL.path); run swift build first.")
     }
 
     struct Outcome { var status: Int32; var stdout: String; var stderr: String }
 
-    /// Runs mnist-iml with `arguments` (in `base`, MNIST_DIR unset) and waits for it.
+    /// Runs mnist-iml (or `tool`) with `arguments` (in `base`, MNIST_DIR unset) and waits for it.
     @discardableResult
-    func mnistIML(_ arguments: [String], until: ((Process) -> Void)? = nil) throws -> Outcome {
+    func mnistIML(_ arguments: [String], tool: String = "mnist-iml", until: ((Process) -> Void)? = nil) throws -> Outcome {
         let process = Process()
-        process.executableURL = try Self.tool
+        process.executableURL = try Self.tool(tool)
         process.arguments = arguments
         process.currentDirectoryURL = base
         var environment = ProcessInfo.processInfo.environment

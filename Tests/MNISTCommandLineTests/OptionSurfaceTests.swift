@@ -1,0 +1,100 @@
+import Foundation
+import XCTest
+
+/// The option surface through the built tools: protocol options defined once for both tools,
+/// `--quick` only changing defaults, `--resume DIR` alone, resuming with another thread count,
+/// and help that lists the run options.
+extension BadInputTests {
+    /// Tiny settings (one-digit variables, 10 entities) that the debug build trains in seconds.
+    func tinyRun(_ data: URL) -> [String] {
+        ["--dataset", "fashion-mnist", "--data-dir", data.path, "--grid", "1", "--entities", "10", "--seeds", "2",
+         "--epochs1", "3", "--epochs2", "1", "--batch-size", "8"]
+    }
+
+    func config(_ directory: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/config.json"))) as! [String: Any]
+    }
+
+    /// The help block of each option of `run --help`: its first line and continuation lines.
+    func optionHelp(_ tool: String) throws -> [String: String] {
+        let help = try mnistIML(["run", "--help"], tool: tool).stdout
+        var blocks: [String: String] = [:], current: String?
+        for line in help.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("--") {
+                current = String(trimmed.split(separator: " ").first!)
+                blocks[current!] = trimmed
+            } else if let c = current, !trimmed.isEmpty, line.hasPrefix("      ") {
+                blocks[c]! += " " + trimmed
+            } else {
+                current = nil
+            }
+        }
+        return blocks
+    }
+
+    func testProtocolOptionsAreDefinedOnceForBothTools() throws {
+        let vision = try optionHelp("mnist-iml"), text = try optionHelp("text-iml")
+        let protocolOptions = ["--entities", "--attributes", "--classes", "--alpha", "--stages", "--tag1-fraction",
+                               "--tag2-fraction", "--question-only-fraction", "--seed-stage2"]
+        for option in protocolOptions + ["--seeds", "--first-seed", "--epochs2", "--batch-size", "--lr", "--threads", "--quick", "--resume"] {
+            XCTAssertNotNil(vision[option], "mnist-iml run --help lacks \(option)")
+            XCTAssertEqual(vision[option], text[option], "\(option) is described differently by the two tools")
+        }
+        // Each tool's own stage-1 default; modality options stay with their tool.
+        XCTAssertTrue(vision["--epochs1"]!.contains("default 30"), vision["--epochs1"]!)
+        XCTAssertTrue(text["--epochs1"]!.contains("default 40"), text["--epochs1"]!)
+        XCTAssertNotNil(vision["--grid"]); XCTAssertNil(text["--grid"])
+        XCTAssertNotNil(text["--order"]); XCTAssertNil(vision["--order"])
+    }
+
+    func testToolAndSweepHelpListTheRunOptions() throws {
+        for tool in ["mnist-iml", "text-iml"] {
+            for arguments in [["--help"], ["sweep", "--help"]] {
+                let outcome = try mnistIML(arguments, tool: tool)
+                XCTAssertEqual(outcome.status, 0, outcome.stderr)
+                for option in ["--entities", "--tag1-fraction", "--epochs1", "--batch-size", "--resume"] {
+                    XCTAssertTrue(outcome.stdout.contains(option), "\(tool) \(arguments.joined(separator: " ")) does not list \(option)")
+                }
+            }
+        }
+    }
+
+    func testQuickOnlyChangesDefaults() throws {
+        let data = try dataset("train")
+        // --quick's 200 entities cannot be drawn with one-digit variables: the preset applies...
+        try assertFails(["run", "--quick", "--dataset", "fashion-mnist", "--data-dir", data.path, "--grid", "1"],
+                        "error: --grid 1 draws only 10 distinct variables (10^1 digit grids), but --entities 200 needs one per entity; use a larger --grid or fewer --entities.")
+        // ...but every option given explicitly wins over it.
+        let out = base.appendingPathComponent("quick").path
+        let outcome = try mnistIML(["run", "--quick", "--dataset", "fashion-mnist", "--data-dir", data.path, "--grid", "1",
+                                    "--entities", "10", "--seeds", "1", "--epochs1", "2", "--batch-size", "8", "--out", out])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let c = try config(out)
+        XCTAssertEqual(c["seeds"] as? [Int], [0])
+        XCTAssertEqual(c["entities"] as? Int, 10)
+        XCTAssertEqual(c["epochs1"] as? Int, 2)
+        XCTAssertEqual(c["epochs2"] as? Int, 3, "the preset still sets what was not given")
+    }
+
+    func testResumeWithTheDirectoryAloneAndAnotherThreadCount() throws {
+        let data = try dataset("train")
+        let whole = base.appendingPathComponent("whole").path, killed = base.appendingPathComponent("killed").path
+        XCTAssertEqual(try mnistIML(["run"] + tinyRun(data) + ["--threads", "2", "--out", whole]).status, 0)
+        let outcome = try mnistIML(["run"] + tinyRun(data) + ["--threads", "1", "--out", killed]) { process in
+            let checkpoint = URL(fileURLWithPath: killed).appendingPathComponent("checkpoints/seed-0.checkpoint").path
+            while process.isRunning && !FileManager.default.fileExists(atPath: checkpoint) { usleep(2_000) }
+            kill(process.processIdentifier, SIGKILL)
+        }
+        XCTAssertEqual(outcome.status, SIGKILL)
+        // The data directory is where this machine keeps the files, not a setting of the run.
+        let resumed = try mnistIML(["run", "--resume", killed, "--threads", "2", "--data-dir", data.path])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try String(contentsOfFile: killed + "/metrics.jsonl", encoding: .utf8),
+                       try String(contentsOfFile: whole + "/metrics.jsonl", encoding: .utf8))
+        // An option given beside --resume must agree with the run's value.
+        try assertFails(["run", "--resume", killed, "--data-dir", data.path, "--epochs1", "4"],
+                        "error: The run in \(killed) was made with epochs1 = 3, but this command gives epochs1 = 4; leave that option out to continue with the run's value, or start a new run with --out.")
+        XCTAssertEqual(try mnistIML(["run", "--resume", killed, "--data-dir", data.path, "--epochs1", "3"]).status, 0)
+    }
+}
