@@ -87,7 +87,9 @@ public struct Experiment {
             try directory.write(config, to: RunDirectory.configFile)
             try directory.writeMetrics([])  // metrics.jsonl grows as epochs finish
         }
-        let checkpoints = try RunCheckpoints(directory: directory, seeds: seeds, resuming: directory.resumes)
+        let settingsText = try String(contentsOf: directory.file(RunDirectory.configFile), encoding: .utf8)
+        let tensorBoard = TensorBoardLog(run: directory, settings: settingsText)
+        let checkpoints = try RunCheckpoints(directory: directory, seeds: seeds, resuming: directory.resumes, tensorBoard: tensorBoard)
         log("\(modality.name): \(settingsLine); \(directory.resumes ? "resuming" : "writing to") \(directory.url.path)")
         if directory.resumes {
             let states = try seeds.map { seed in "seed \(seed): " + (try checkpoints.load(seed: seed)?.position ?? "not started") }

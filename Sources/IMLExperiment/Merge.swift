@@ -36,6 +36,7 @@ public enum Merge {
         let configData = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write(configData + Data("\n".utf8), to: directory.file(RunDirectory.configFile))
         try directory.writeMetrics(records)
+        try TensorBoardLog(run: directory, settings: String(decoding: configData, as: UTF8.self) + "\n").write(records)
         try directory.write(summary.json, to: RunDirectory.summaryFile)
         try CurvesFigure.write(records: records, title: first.title + ": implicit meta-learning",
                                settings: "merged: seeds \(summary.seeds.map(String.init).joined(separator: ", ")) from \(runs.map(\.name).joined(separator: ", "))",

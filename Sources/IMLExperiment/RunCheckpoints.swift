@@ -10,11 +10,14 @@ public final class RunCheckpoints: @unchecked Sendable {
     let seeds: [UInt64]
     private let lock = NSLock()
     private var recordsBySeed: [UInt64: [MetricRecord]] = [:]
+    /// Told every seed's records as they are loaded and saved.
+    let tensorBoard: TensorBoardLog?
 
     /// A fresh run removes checkpoints a forced overwrite left behind; a resumed run keeps them.
-    public init(directory: RunDirectory, seeds: [UInt64], resuming: Bool) throws {
+    public init(directory: RunDirectory, seeds: [UInt64], resuming: Bool, tensorBoard: TensorBoardLog? = nil) throws {
         self.directory = directory
         self.seeds = seeds
+        self.tensorBoard = tensorBoard
         if !resuming {
             for seed in seeds where FileManager.default.fileExists(atPath: url(seed: seed).path) {
                 try FileManager.default.removeItem(at: url(seed: seed))
@@ -38,7 +41,9 @@ public final class RunCheckpoints: @unchecked Sendable {
         guard state.seed == seed else {
             throw IMLError("The checkpoint \(file.path) belongs to seed \(state.seed), not \(seed); delete it to train seed \(seed) again from the start.")
         }
-        lock.lock(); recordsBySeed[seed] = state.records; lock.unlock()
+        lock.lock(); defer { lock.unlock() }
+        recordsBySeed[seed] = state.records
+        try tensorBoard?.update(seed: seed, records: state.records)
         return state
     }
 
@@ -48,6 +53,7 @@ public final class RunCheckpoints: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         recordsBySeed[state.seed] = state.records
         try directory.writeMetrics(orderedRecords())
+        try tensorBoard?.update(seed: state.seed, records: state.records)
     }
 
     /// The records of every seed so far, in seed order (the order of an uninterrupted run).
