@@ -65,7 +65,9 @@ let package = Package(
         .executableTarget(name: "idx-fuzz", dependencies: ["IMLBase", "MNIST"]),
 
         .testTarget(name: "IMLBaseTests", dependencies: ["IMLBase"]),
-        .testTarget(name: "IMLCoreTests", dependencies: ["IMLCore"]),
+        // Helpers only tests use (finite-difference gradient checks), kept out of the shipped core.
+        .target(name: "IMLTestSupport", dependencies: ["IMLCore"]),
+        .testTarget(name: "IMLCoreTests", dependencies: ["IMLCore", "IMLTestSupport"]),
         .testTarget(name: "MNISTTests", dependencies: ["MNIST"]),
         .testTarget(name: "IMLProtocolTests", dependencies: ["IMLProtocol"]),
         .testTarget(name: "IMLReportTests", dependencies: ["IMLReport", "CPNG"]),

@@ -6,7 +6,7 @@
 //   -> for each h in hidden: Linear -> ReLU                                    [B, h]
 //   -> Linear -> logits [B, T*C], read as T heads of C classes.
 // Default: 1x60x56 -> 16x30x28 -> 32x15x14 -> 32x7x7 = 1568 -> 256 -> 256 -> 6*10.
-// Each block is one Conv2d with its fused max-pool + ReLU (poolAndReLU): pooling before ReLU is the
+// Each block is one ConvPoolReLU, the convolution with its max-pool + ReLU fused: pooling before ReLU is the
 // protocol's conv -> ReLU -> pool exactly (ReLU is monotone, so the outputs and gradients are
 // identical), and fused, the full-resolution maps never leave the cache.
 // Initialisation as PyTorch's defaults, U(-1/sqrt(fanIn), 1/sqrt(fanIn)) for weights and biases,
@@ -41,8 +41,8 @@ public final class ConvNetMLP: Layer {
     }
 
     public let config: Config
-    /// Conv blocks: conv 3x3 + max-pool 2x2 + ReLU each (Conv2d's poolAndReLU).
-    public let convs: [Conv2d]
+    /// Conv blocks: conv 3x3 + max-pool 2x2 + ReLU each, fused (ConvPoolReLU).
+    public let convs: [ConvPoolReLU]
     /// Hidden layers and then the output layer.
     public let linears: [Linear]
     public let hiddenReLUs: [ReLU]
@@ -59,12 +59,12 @@ public final class ConvNetMLP: Layer {
                      "ConvNetMLP: a \(config.height) x \(config.width) image is too small for \(blocks) 2x2 poolings; use fewer channels entries or a larger image")
         self.config = config
         var rng = SeededRandom(seed: seed, stream: "convnet-init")
-        var convs: [Conv2d] = [], inChannels = config.inputChannels
+        var convs: [ConvPoolReLU] = [], inChannels = config.inputChannels
         var h = config.height, w = config.width
         for (i, c) in config.channels.enumerated() {
             // Nothing upstream of the first layer needs a gradient.
-            convs.append(Conv2d(inChannels: inChannels, outChannels: c, kernel: 3, padding: 1,
-                                needsInputGradient: i > 0, poolAndReLU: true, rng: &rng))
+            convs.append(ConvPoolReLU(inChannels: inChannels, outChannels: c, kernel: 3, padding: 1,
+                                      needsInputGradient: i > 0, rng: &rng))
             inChannels = c
             h /= 2; w /= 2
         }

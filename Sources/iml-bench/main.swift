@@ -112,8 +112,7 @@ struct Bench: ParsableCommand {
             let (cin, cout, k) = (conv.inChannels, conv.outChannels, conv.kernel)
             let products = Double(conv.needsInputGradient ? 3 : 2)  // forward, dW, and dX unless first
             let flops = products * 2 * Double(batch * h * w) * Double(cout) * Double(cin * k * k)
-            let fused = conv.poolAndReLU ? "+pool+relu" : ""
-            time("conv\(i + 1)\(fused) \(cin)->\(cout) \(k)x\(k) @\(h)x\(w)", flops: flops,
+            time("conv\(i + 1)+pool+relu \(cin)->\(cout) \(k)x\(k) @\(h)x\(w)", flops: flops,
                  { conv.forward($0) }, { conv.backward($0) })
             h /= 2; w /= 2
         }

@@ -1,6 +1,7 @@
 import Foundation
 import IMLBase
 import IMLCore
+import IMLTestSupport
 import XCTest
 
 final class CrossEntropyTests: XCTestCase {

@@ -1,5 +1,6 @@
 import IMLBase
 import IMLCore
+import IMLTestSupport
 import XCTest
 
 // Tolerances for the finite-difference checks of linear layers (Linear, Conv2d): the test loss

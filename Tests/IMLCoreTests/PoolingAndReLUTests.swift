@@ -1,5 +1,6 @@
 import IMLBase
 import IMLCore
+import IMLTestSupport
 import XCTest
 
 // The inputs of these checks are spread at least `gap` apart (and away from 0), and the

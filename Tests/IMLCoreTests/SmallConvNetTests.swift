@@ -2,39 +2,50 @@ import IMLBase
 import IMLCore
 import XCTest
 
+/// One conv block, conv -> ReLU -> max-pool 2x2: the plain layers, or the fused ConvPoolReLU.
+private final class ConvBlock {
+    let conv: Conv2d?, relu = ReLU(), pool = MaxPool2d()
+    let fused: ConvPoolReLU?
+    let parameters: [Parameter]
+
+    init(_ inChannels: Int, _ outChannels: Int, first: Bool, fused useFused: Bool, rng: inout SeededRandom) {
+        if useFused {
+            fused = ConvPoolReLU(inChannels: inChannels, outChannels: outChannels, needsInputGradient: !first, rng: &rng)
+            conv = nil
+        } else {
+            conv = Conv2d(inChannels: inChannels, outChannels: outChannels, needsInputGradient: !first, rng: &rng)
+            fused = nil
+        }
+        parameters = fused?.parameters ?? conv!.parameters
+    }
+
+    func forward(_ x: Tensor) -> Tensor { fused?.forward(x) ?? pool.forward(relu.forward(conv!.forward(x))) }
+    @discardableResult
+    func backward(_ g: Tensor) -> Tensor { fused?.backward(g) ?? conv!.backward(relu.backward(pool.backward(g))) }
+}
+
 /// The ConvNet + MLP of the vision experiments at toy size (1x12x12 input, two conv blocks),
-/// built from the core layers: conv -> ReLU -> pool as separate layers, or `fused` as IMLVision's
-/// ConvNetMLP builds it (Conv2d's poolAndReLU; the separate ReLU and pool layers then pass through).
+/// built from the core layers, with plain or fused (as IMLVision's ConvNetMLP) conv blocks.
 private final class TinyConvNet {
-    let conv1: Conv2d, relu1 = ReLU(), pool1 = MaxPool2d()
-    let conv2: Conv2d, relu2 = ReLU(), pool2 = MaxPool2d()
+    let block1: ConvBlock, block2: ConvBlock
     let fc1: Linear, relu3 = ReLU(), fc2: Linear
-    let layers: [Layer]
-    let fused: Bool
+    let parameters: [Parameter]
 
     init(seed: UInt64, heads: Int, classes: Int, fused: Bool = false) {
         var rng = SeededRandom(seed: seed, stream: "init")
-        self.fused = fused
-        conv1 = Conv2d(inChannels: 1, outChannels: 4, needsInputGradient: false, poolAndReLU: fused, rng: &rng)
-        conv2 = Conv2d(inChannels: 4, outChannels: 8, poolAndReLU: fused, rng: &rng)
+        block1 = ConvBlock(1, 4, first: true, fused: fused, rng: &rng)
+        block2 = ConvBlock(4, 8, first: false, fused: fused, rng: &rng)
         fc1 = Linear(inFeatures: 8 * 3 * 3, outFeatures: 32, rng: &rng)
         fc2 = Linear(inFeatures: 32, outFeatures: heads * classes, rng: &rng)
-        layers = [conv1, conv2, fc1, fc2]
+        parameters = block1.parameters + block2.parameters + fc1.parameters + fc2.parameters
     }
 
-    var parameters: [Parameter] { layers.flatMap(\.parameters) }
-
     func forward(_ x: Tensor) -> Tensor {
-        let h1 = fused ? conv1.forward(x) : pool1.forward(relu1.forward(conv1.forward(x)))
-        let h2 = fused ? conv2.forward(h1) : pool2.forward(relu2.forward(conv2.forward(h1)))
-        return fc2.forward(relu3.forward(fc1.forward(h2)))
+        fc2.forward(relu3.forward(fc1.forward(block2.forward(block1.forward(x)))))
     }
 
     func backward(_ dlogits: Tensor) {
-        let g = relu3.backward(fc2.backward(dlogits))
-        let g1 = fc1.backward(g)
-        let g2 = conv2.backward(fused ? g1 : relu2.backward(pool2.backward(g1)))
-        conv1.backward(fused ? g2 : relu1.backward(pool1.backward(g2)))
+        block1.backward(block2.backward(fc1.backward(relu3.backward(fc2.backward(dlogits)))))
     }
 }
 
@@ -80,12 +91,10 @@ final class SmallConvNetTests: XCTestCase {
         XCTAssertNotEqual(a.parameters[0].value.array, c.parameters[0].value.array)
     }
 
-    func testFusedConvBlocksTrainBitIdenticallyToSeparateLayers() {
-        let separate = TinyConvNet(seed: 3, heads: heads, classes: classes)
-        let fused = TinyConvNet(seed: 3, heads: heads, classes: classes, fused: true)
-        XCTAssertEqual(train(separate, steps: 10), train(fused, steps: 10))
-        for (a, b) in zip(separate.parameters, fused.parameters) {
-            XCTAssertEqual(a.value.array, b.value.array, a.name)
-        }
+    func testFusedConvBlocksTrainLikeSeparateLayers() {
+        // The same network up to float rounding (ConvPoolReLU sums its products in another order).
+        let separate = train(TinyConvNet(seed: 3, heads: heads, classes: classes), steps: 10)
+        let fused = train(TinyConvNet(seed: 3, heads: heads, classes: classes, fused: true), steps: 10)
+        for (a, b) in zip(separate, fused) { XCTAssertEqual(a, b, accuracy: 1e-5) }
     }
 }

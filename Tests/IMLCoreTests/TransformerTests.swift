@@ -1,5 +1,6 @@
 import IMLBase
 import IMLCore
+import IMLTestSupport
 import XCTest
 
 // Tolerance of the finite-difference checks of the transformer layers (GELU, LayerNorm,

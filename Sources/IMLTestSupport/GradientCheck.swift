@@ -1,3 +1,5 @@
+import IMLCore
+
 // Finite-difference gradient checking, for tests of any layer.
 //
 // Central differences (L(x + eps) - L(x - eps)) / 2 eps of a loss evaluated in Double. For the
