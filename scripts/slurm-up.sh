@@ -70,15 +70,11 @@ waitfor() { # seconds command...: run the command every 0.2 s until it succeeds
     sleep 0.2
   done
 }
-ctld_answers() { # slurmctld answers a ping; gives up at once if no slurmctld process is left
-  running slurmctld || return 2
-  scontrol ping >/dev/null 2>&1
-}
-ctld_wait() { # seconds
-  local deadline=$((SECONDS + $1)) rc
-  while :; do
-    ctld_answers && return 0 || rc=$?
-    [ "$rc" -ne 2 ] && [ "$SECONDS" -lt "$deadline" ] || return 1
+ctld_wait() { # seconds: until slurmctld answers a ping; gives up early once no slurmctld runs
+  local deadline=$((SECONDS + $1)) gone=0
+  until scontrol ping >/dev/null 2>&1; do
+    if running slurmctld; then gone=0; else gone=$((gone + 1)); fi
+    [ "$gone" -lt 5 ] && [ "$SECONDS" -lt "$deadline" ] || return 1
     sleep 0.2
   done
 }
@@ -229,7 +225,9 @@ fi
 ctld_wait 15 || fail "slurmctld does not answer 'scontrol ping'."
 
 # 6. slurmd.
+slurmd_started_at=""
 if ! running slurmd; then
+  slurmd_started_at=$(date +%s)
   slurmd || fail "slurmd did not start."
 fi
 for d in munged slurmctld slurmd; do
@@ -258,8 +256,27 @@ until node_ready; do
   sleep 0.2
 done
 
-# 8. One job through srun and one through sbatch (not when jobs fill the node: they would wait).
-if [ "$(node_state)" != allocated ]; then
+# 8. Jobs that slurmctld's saved state says are running, but whose processes died with the
+# previous slurmd (the machine or session stopped without slurm-down.sh): Slurm itself only notices
+# that after a reboot, so they would hold their CPUs for ever. Requeue them (cancel if not allowed).
+if [ -n "$slurmd_started_at" ]; then
+  while read -r id start; do
+    [ -n "$id" ] || continue
+    started=$(date -d "$start" +%s 2>/dev/null || echo "$slurmd_started_at")
+    if [ "$started" -lt "$slurmd_started_at" ] && ! scontrol listpids "$id" >/dev/null 2>&1; then
+      if scontrol requeue "$id" >/dev/null 2>&1; then
+        echo "slurm-up: job $id was left RUNNING by a previous run with no process left; requeued it." >&2
+      else
+        scancel "$id" 2>/dev/null || true
+        echo "slurm-up: job $id was left RUNNING by a previous run with no process left; cancelled it (not requeueable)." >&2
+      fi
+    fi
+  done < <(squeue -h -t RUNNING -w "$HOST" -o '%A %S' 2>/dev/null)
+fi
+
+# 9. One job through srun and one through sbatch (not when jobs fill the node: they would wait).
+idle_cpus=$(sinfo -h -n "$HOST" -o %C 2>/dev/null | cut -d/ -f2)
+if [ "${idle_cpus:-0}" -gt 0 ]; then
   timeout 20 srun -N1 -n1 -t 1 -J slurm-up-check true >/dev/null 2>&1 || fail "a test job through srun did not run."
   job=$(sbatch --parsable -N1 -n1 -t 1 -o /dev/null -e /dev/null -J slurm-up-check --wrap true 2>&1) \
     || fail "sbatch refused a test job: $job"
