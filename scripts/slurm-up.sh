@@ -58,9 +58,8 @@ prune_record() { # keep only entries whose process still runs
   printf '%s' "$keep" >"$RECORD"
 }
 stop_pid() { # name pid: SIGTERM, then SIGKILL after 15 s
-  local i
   kill "$2" 2>/dev/null || return 0
-  for i in $(seq 75); do alive "$1" "$2" || return 0; sleep 0.2; done
+  for _ in $(seq 75); do alive "$1" "$2" || return 0; sleep 0.2; done
   kill -9 "$2" 2>/dev/null || true
 }
 waitfor() { # seconds command...: run the command every 0.2 s until it succeeds
