@@ -55,8 +55,10 @@ let package = Package(
         .executableTarget(name: "iml-compare", dependencies: [
             "IMLExperiment", "IMLCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Counts the benchmark's heap allocations (malloc interposition); linked into iml-bench only.
+        .target(name: "CAllocationCounter"),
         .executableTarget(name: "iml-bench", dependencies: [
-            "IMLCore", "IMLVision", "IMLProtocol", "MNIST",
+            "IMLCore", "IMLVision", "IMLText", "IMLProtocol", "MNIST", "CAllocationCounter",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

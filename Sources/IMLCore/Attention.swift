@@ -71,9 +71,8 @@ public final class CausalSelfAttention: Layer {
     // A = causal softmax of S by rows, O = A V, with Q, K, V the strided [T, hs] slices of qkv.
     private func attendForward(_ qkv: Tensor) {
         let B = batch, T = length, D = dim, H = heads, hs = headDim
-        resizeIfNeeded(mixed, B * T, D)
-        let s = attention.shape
-        if s.count != 4 || s[0] != B || s[1] != H || s[2] != T { attention.resize([B, H, T, T]) }
+        mixed.resize(B * T, D)
+        attention.resize(B, H, T, T)
         let qkvp = qkv.pointer, outp = mixed.pointer, attp = attention.pointer
         let scale = 1 / Float(hs).squareRoot()
         for b in 0..<B {
@@ -93,8 +92,8 @@ public final class CausalSelfAttention: Layer {
     private func attendBackward(_ dMixed: Tensor) {
         let B = batch, T = length, D = dim, H = heads, hs = headDim
         let qkv = qkvProjection.output
-        resizeIfNeeded(qkvGrad, B * T, 3 * D)
-        if scoreGrad.count != T * T { scoreGrad.resize([T * T]) }
+        qkvGrad.resize(B * T, 3 * D)
+        scoreGrad.resize(T * T)
         let qkvp = qkv.pointer, dqkvp = qkvGrad.pointer, attp = attention.pointer, doutp = dMixed.pointer
         let dAtt = scoreGrad.pointer
         let scale = 1 / Float(hs).squareRoot()
@@ -137,10 +136,4 @@ private func causalSoftmax(_ row: UnsafeMutablePointer<Float>, visible: Int, len
     let inv = 1 / sum
     for i in 0..<visible { row[i] *= inv }
     for i in visible..<length { row[i] = 0 }
-}
-
-/// Resize to [rows, cols] only when the shape differs, so steady-state batches allocate nothing.
-private func resizeIfNeeded(_ t: Tensor, _ rows: Int, _ cols: Int) {
-    let s = t.shape
-    if s.count != 2 || s[0] != rows || s[1] != cols { t.resize([rows, cols]) }
 }

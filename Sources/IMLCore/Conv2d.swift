@@ -69,8 +69,8 @@ public final class Conv2d: Layer {
                      "Conv2d(kernel: \(kernel), padding: \(padding)) cannot fit an image of \(h) x \(w); use a larger image or more padding")
         input = x
         let k = inChannels * kernel * kernel, n = ho * wo
-        columns.resize([k, n])
-        output.resize([batch, outChannels, ho, wo])
+        columns.resize(k, n)
+        output.resize(batch, outChannels, ho, wo)
         for b in 0..<batch {
             im2col(x.pointer + b * inChannels * h * w, height: h, width: w)
             let y = output.pointer + b * outChannels * n
@@ -88,8 +88,8 @@ public final class Conv2d: Layer {
         let batch = x.shape[0], h = x.shape[2], w = x.shape[3]
         let (ho, wo) = outputSize(height: h, width: w)
         let k = inChannels * kernel * kernel, n = ho * wo
-        columns.resize([k, n])
-        columnsGrad.resize([k, n])
+        columns.resize(k, n)
+        columnsGrad.resize(k, n)
         inputGrad.resize(needsInputGradient ? x.shape : [0])
         for b in 0..<batch {
             let g = dy.pointer + b * outChannels * n

@@ -114,7 +114,7 @@ public final class ConvPoolReLU: Layer {
     private func packWeights() {
         guard splitsKernelColumns else { return }
         let k = kernel, depth = gemmDepth
-        packedWeight.resize([k, outChannels, depth])
+        packedWeight.resize(k, outChannels, depth)
         for co in 0..<outChannels { for c in 0..<inChannels { for ky in 0..<k { for kx in 0..<k {
             packedWeight[(kx * outChannels + co) * depth + c * k + ky] = weight[((co * inChannels + c) * k + ky) * k + kx]
         } } } }
@@ -148,7 +148,7 @@ public final class ConvPoolReLU: Layer {
         let batch = x.shape[0], wp = w + 2 * padding, n = ho * wp
         // Rows and columns of y: pooled, floored.
         let (yh, yw) = (ho / 2, wo / 2)
-        output.resize([batch, outChannels, yh, yw])
+        output.resize(batch, outChannels, yh, yw)
         if winners.count < output.count { winners = [Int32](repeating: 0, count: output.count) }
         packWeights()
         let ldb = rowLength(n)

@@ -39,10 +39,15 @@ public final class SoftmaxCrossEntropy {
             preconditionFailure("SoftmaxCrossEntropy target \(t) is not below the \(classes) classes; use class ids 0..<\(classes) or a negative value to ignore the row")
         }
         self.classes = classes
-        self.targets = targets
+        // Copied, not retained: a caller refilling one targets array must not pay a copy-on-write.
+        self.targets.removeAll(keepingCapacity: true)
+        self.targets.append(contentsOf: targets)
         let c = classes
-        probabilities.resize([rows, c])
-        if rowWeights.count != rows { rowWeights = [Float](repeating: 0, count: rows) }
+        probabilities.resize(rows, c)
+        if rowWeights.count != rows {  // keeps its capacity: alternating batch sizes allocate nothing
+            rowWeights.removeAll(keepingCapacity: true)
+            rowWeights.append(contentsOf: repeatElement(0, count: rows))
+        }
 
         // Each supervised row weighs 1 / (supervised rows of its example * counted examples).
         var countedExamples = 0

@@ -43,15 +43,17 @@ public final class Embedding: Layer {
          Parameter("positionTable", positionTable, positionTableGrad, decay: false)]
     }()
 
-    /// The array is retained (not copied) for backward.
+    /// The tokens are copied for backward into the layer's own buffer (not retained), so a caller
+    /// that refills one array batch after batch never triggers a copy-on-write allocation.
     public func forward(tokens: [Int32], batch: Int, length: Int) -> Tensor {
         precondition(tokens.count == batch * length, "Embedding: \(tokens.count) tokens for [\(batch), \(length)]")
         precondition(length <= maxLength, "Embedding: length \(length) > maxLength \(maxLength)")
-        self.tokens = tokens
+        self.tokens.removeAll(keepingCapacity: true)
+        self.tokens.append(contentsOf: tokens)
         self.batch = batch
         self.length = length
         let d = dim
-        resizeIfNeeded(output, batch, length, d)
+        output.resize(batch, length, d)
         let yp = output.pointer, tok = tokenTable.pointer, pos = positionTable.pointer
         tokens.withUnsafeBufferPointer { ids in
             for b in 0..<batch {
@@ -85,8 +87,3 @@ public final class Embedding: Layer {
     }
 }
 
-/// Resize to [a, b, c] only when the shape differs, so steady-state batches allocate no shape array.
-fileprivate func resizeIfNeeded(_ t: Tensor, _ a: Int, _ b: Int, _ c: Int) {
-    let s = t.shape
-    if s.count != 3 || s[0] != a || s[1] != b || s[2] != c { t.resize([a, b, c]) }
-}

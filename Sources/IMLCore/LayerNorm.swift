@@ -41,8 +41,9 @@ public final class LayerNorm: Layer {
         precondition(x.shape.last == dim, "LayerNorm(dim: \(dim)) given \(x.shape)")
         input = x
         let d = dim, rows = x.count / d
-        if output.shape.count != 2 || output.shape[0] != rows { output.resize([rows, d]) }
-        if mean.count != rows { mean.resize([rows]); rstd.resize([rows]) }
+        output.resize(rows, d)
+        mean.resize(rows)
+        rstd.resize(rows)
         let xp = x.pointer, yp = output.pointer, w = weight.pointer, b = bias.pointer
         let meanp = mean.pointer, rstdp = rstd.pointer
         let invD = 1 / Float(d)

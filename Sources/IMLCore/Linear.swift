@@ -44,7 +44,7 @@ public final class Linear: Layer {
         precondition(batch * inFeatures == x.count,
                      "Linear(in: \(inFeatures)) was given shape \(x.shape); pass [batch, \(inFeatures)]")
         input = x
-        output.resize([batch, outFeatures])
+        output.resize(batch, outFeatures)
         let y = output.pointer, b = bias.pointer
         // Start from the bias so one sgemm with beta = 1 finishes the job.
         for r in 0..<batch { (y + r * outFeatures).update(from: b, count: outFeatures) }

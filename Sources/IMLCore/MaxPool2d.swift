@@ -24,7 +24,7 @@ public final class MaxPool2d: Layer {
         inputShape = x.shape
         let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3]
         let ho = h / 2, wo = w / 2
-        output.resize([x.shape[0], x.shape[1], ho, wo])
+        output.resize(x.shape[0], x.shape[1], ho, wo)
         if winners.count < output.count { winners = [Int32](repeating: 0, count: output.count) }
         let xp = x.pointer, yp = output.pointer
         winners.withUnsafeMutableBufferPointer { wb in

@@ -32,17 +32,49 @@ public final class Tensor {
     deinit { storage.deallocate() }
 
     /// Reuse the buffer for a new shape (e.g. a smaller last batch); grows only when needed.
-    /// Contents are unspecified after a resize that grows.
+    /// Contents are unspecified after a resize that grows. A shape of the same rank is written
+    /// into the tensor's own shape array, so alternating batch shapes allocate nothing.
     public func resize(_ newShape: [Int]) {
         if newShape == shape { return }
-        let n = newShape.reduce(1, *)
+        setCount(newShape.reduce(1, *))
+        if newShape.count == shape.count {
+            for i in newShape.indices { shape[i] = newShape[i] }
+        } else {
+            shape = newShape
+        }
+    }
+
+    /// resize with the dimensions as arguments: no shape array is built unless the rank changes.
+    public func resize(_ d0: Int) {
+        guard shape.count == 1 else { return resize([d0]) }
+        if shape[0] != d0 { setCount(d0); shape[0] = d0 }
+    }
+    public func resize(_ d0: Int, _ d1: Int) {
+        guard shape.count == 2 else { return resize([d0, d1]) }
+        if shape[0] != d0 || shape[1] != d1 { setCount(d0 * d1); shape[0] = d0; shape[1] = d1 }
+    }
+    public func resize(_ d0: Int, _ d1: Int, _ d2: Int) {
+        guard shape.count == 3 else { return resize([d0, d1, d2]) }
+        if shape[0] != d0 || shape[1] != d1 || shape[2] != d2 {
+            setCount(d0 * d1 * d2); shape[0] = d0; shape[1] = d1; shape[2] = d2
+        }
+    }
+    public func resize(_ d0: Int, _ d1: Int, _ d2: Int, _ d3: Int) {
+        guard shape.count == 4 else { return resize([d0, d1, d2, d3]) }
+        if shape[0] != d0 || shape[1] != d1 || shape[2] != d2 || shape[3] != d3 {
+            setCount(d0 * d1 * d2 * d3); shape[0] = d0; shape[1] = d1; shape[2] = d2; shape[3] = d3
+        }
+    }
+
+    /// Sets the element count, growing the buffer when it is too small.
+    private func setCount(_ n: Int) {
+        precondition(n >= 0, "negative size \(n)")
         if n > capacity {
             storage.deallocate()
             capacity = n
             storage = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
             storage.initialize(repeating: 0, count: capacity)
         }
-        shape = newShape
         count = n
     }
 

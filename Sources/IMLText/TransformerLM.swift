@@ -87,7 +87,7 @@ public final class TransformerLM: Layer {
         var x = embedding.forward(tokens: tokens, batch: batch, length: length)
         for block in blocks { x = block.forward(x) }
         let d = config.width
-        lastHidden.resize([batch, d])
+        lastHidden.resize(batch, d)
         for b in 0..<batch {
             (lastHidden.pointer + b * d).update(from: x.pointer + ((b + 1) * length - 1) * d, count: d)
         }

@@ -108,7 +108,7 @@ public final class VisionTask: TrainingTask {
 
     /// Copies images `rows` of `source` into the input tensor, standardized.
     func loadInput(_ source: UnsafeBufferPointer<UInt8>, rows: some Collection<Int>) {
-        input.resize([rows.count, 1, renderer.config.height, renderer.config.width])
+        input.resize(rows.count, 1, renderer.config.height, renderer.config.width)
         let lut = VisionRenderer.standardized
         let dst = input.pointer
         lut.withUnsafeBufferPointer { table in

@@ -66,6 +66,13 @@ struct Bench: ParsableCommand {
             print("")
             printTable(benchTransformerBlock(threads: threads, repeats: repeats), reference: reference)
         }
+
+        print("\nWhole training steps (ModelSteps.swift), batch \(batch) protocol examples:")
+        for step in try benchModelSteps(data: try Self.syntheticDigits(), batch: batch, repeats: repeats) {
+            print(String(format: "%@ %8.3f ms/step %8.0f examples/s %8.1f heap allocations/step",
+                         step.row.name.padding(toLength: 38, withPad: " ", startingAt: 0),
+                         step.row.secondsPerIteration * 1e3, step.row.examplesPerSecond, step.allocationsPerStep))
+        }
     }
 
     func sgemmRows() -> [BenchRow] {

@@ -89,7 +89,8 @@ final class TextTaskTests: XCTestCase {
     /// length-grouped step must reproduce).
     func paddedLossAndGradient(_ task: TextTask, stage: Int, documents: [Int]) -> (Float, [[Float]]) {
         task.network.zeroGrad()
-        let (inputs, targets, length) = task.batch(stage: stage, documents: documents)
+        let (_, length) = task.fillBatch(stage: stage, documents: documents)
+        let inputs = task.inputsBuffer, targets = task.targetsBuffer
         XCTAssertEqual(length, task.renderer.maxDocumentLength - 1)
         let loss = SoftmaxCrossEntropy()
         let logits = task.model.forward(tokens: inputs, batch: documents.count, length: length)
@@ -123,11 +124,15 @@ final class TextTaskTests: XCTestCase {
         XCTAssertEqual(byDocuments.trainingCount(stage: 1), definitions * T + (stage1.count - definitions))
         XCTAssertEqual(byDocuments.tokenCount(stage: 1), definitions * T * 13 + (stage1.count - definitions) * 9)
         let firstDefinition = stage1.firstIndex { $0.kind == .definition }!
-        XCTAssertEqual(byExamples.documents(stage: 1, indices: [firstDefinition]).count, T)
+        var documents: [Int] = []
+        byExamples.appendDocuments(stage: 1, indices: [firstDefinition], to: &documents)
+        XCTAssertEqual(documents.count, T)
         // targets are the inputs shifted by one; -1 exactly where the document has ended
         let question = byDocuments.documentLengths[1]!.firstIndex(of: 9)!
         let definition = byDocuments.documentLengths[1]!.firstIndex(of: 13)!
-        let (inputs, targets, length) = byDocuments.batch(stage: 1, documents: [question, definition])
+        let (count, length) = byDocuments.fillBatch(stage: 1, documents: [question, definition])
+        let inputs = byDocuments.inputsBuffer, targets = byDocuments.targetsBuffer
+        XCTAssertEqual(count, 2)
         XCTAssertEqual(length, 12)
         XCTAssertEqual(Array(targets[0..<7]), Array(inputs[1..<8]))
         XCTAssertEqual(Array(targets[8..<12]), [-1, -1, -1, -1])
