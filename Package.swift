@@ -65,6 +65,8 @@ let package = Package(
         // libFuzzer target for the idx reader (scripts/fuzz-idx.sh builds it with
         // -sanitize=fuzzer,address -DFUZZING); a plain build makes a replayer: idx-fuzz FILE...
         .executableTarget(name: "idx-fuzz", dependencies: ["IMLBase", "MNIST"]),
+        // The same for the readers of run files (scripts/fuzz-runfiles.sh): runfile-fuzz FILE... replays.
+        .executableTarget(name: "runfile-fuzz", dependencies: ["IMLBase", "IMLExperiment"]),
 
         .testTarget(name: "IMLBaseTests", dependencies: ["IMLBase"]),
         // Helpers only tests use (finite-difference gradient checks), kept out of the shipped core.

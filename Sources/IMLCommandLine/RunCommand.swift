@@ -76,13 +76,7 @@ public enum RunCommand {
     static func recordedArguments(ofRunIn path: String) throws -> [String] {
         let directory = try RunDirectory.openForResume(path)
         let file = directory.file(RunDirectory.configFile)
-        let config: Any
-        do {
-            config = try JSON.parse(Data(contentsOf: file))
-        } catch {
-            throw IMLError("\(file.path) is not valid JSON (\(error.localizedDescription)); the run directory is damaged, so it cannot be resumed.")
-        }
-        guard let arguments = (config as? [String: Any])?["arguments"] as? [String] else {
+        guard let arguments = try RunConfig.read(directory).arguments else {
             throw IMLError("\(file.path) does not record the run's arguments (an older version made it); resume it with that version, or start a new run with --out.")
         }
         return arguments

@@ -79,11 +79,15 @@ extension TrainingState {
         return Data(text.utf8) + payload
     }
 
-    /// Reads a checkpoint file's bytes; `name` labels errors. Every damage gives an IMLError.
-    public init(checkpoint data: Data, name: String) throws {
+    /// Reads a checkpoint file's bytes; `name` (its path) labels errors. Every damage gives an
+    /// IMLError naming it. `verifyChecksum: false` skips the payload checksum, so the fuzzer
+    /// reaches the payload reader with any bytes.
+    public init(checkpoint data: Data, name: String, verifyChecksum: Bool = true) throws {
+        let fix = "delete it to train that seed again from the start"
         func damaged(_ what: String) -> IMLError {
-            IMLError("The checkpoint \(name) is damaged (\(what)); delete it to train that seed again from the start.")
+            IMLError("The checkpoint \(name) is damaged (\(what)); \(fix).")
         }
+        if data.isEmpty { throw IMLError("The checkpoint \(name) is empty; \(fix).") }
         let bytes = [UInt8](data)
         var cursor = 0
         func line() throws -> Substring {
@@ -91,44 +95,64 @@ extension TrainingState {
             defer { cursor = end + 1 }
             return Substring(String(decoding: bytes[cursor..<end], as: UTF8.self))
         }
-        guard try line() == Self.firstLine else {
-            throw IMLError("\(name) is not a checkpoint of this program (its first line is not \"\(Self.firstLine)\"); delete it to train that seed again from the start.")
+        let first = try? line()
+        guard first == Substring(Self.firstLine) else {
+            let prefix = "IML checkpoint "
+            if let first, first.hasPrefix(prefix), let version = Int(first.dropFirst(prefix.count)) {
+                throw IMLError("The checkpoint \(name) is in format version \(version), but this program reads version 1; continue the run with the version of the program that wrote it, or \(fix).")
+            }
+            throw IMLError("\(name) is not a checkpoint of this program (its first line is not \"\(Self.firstLine)\"); \(fix).")
         }
         let headerLine = try line()
-        guard let header = (try? JSON.parse(Data(headerLine.utf8))) as? [String: Any] else { throw damaged("unreadable header") }
-        func int(_ key: String) throws -> Int {
-            guard let n = header[key] as? NSNumber, n.doubleValue == n.doubleValue.rounded(), n.intValue >= 0 else {
-                throw damaged("no \(key)")
-            }
-            return n.intValue
+        let header: [String: JSON]
+        do {
+            guard let fields = try JSON.read(headerLine).objectFields else { throw damaged("its header is not a JSON object") }
+            header = Dictionary(fields, uniquingKeysWith: { a, _ in a })
+        } catch let error as JSONSyntaxError {
+            throw damaged("its header is not valid JSON: \(error.reason)")
         }
-        func hex(_ text: Any?, _ key: String) throws -> UInt64 {
-            guard let text = text as? String, let value = UInt64(text, radix: 16) else { throw damaged("no \(key)") }
+        func int(_ key: String) throws -> Int {
+            guard case .int(let n)? = header[key], n >= 0 else { throw damaged("no \(key)") }
+            return n
+        }
+        func hex(_ value: JSON?, _ key: String) throws -> UInt64 {
+            guard case .string(let text)? = value, text.count <= 16, let value = UInt64(text, radix: 16) else { throw damaged("no \(key)") }
             return value
         }
-        guard let seedText = header["seed"] as? String, let seed = UInt64(seedText) else { throw damaged("no seed") }
-        guard let finished = header["finished"] as? Bool else { throw damaged("no finished flag") }
-        guard let shufflerWords = header["shuffler"] as? [Any], shufflerWords.count == 4 else { throw damaged("no shuffler state") }
-        guard let tensorList = header["tensors"] as? [[Any]] else { throw damaged("no tensor list") }
+        guard case .string(let seedText)? = header["seed"], let seed = UInt64(seedText), seed <= UInt64(Int.max) else { throw damaged("no seed") }
+        guard case .bool(let finished)? = header["finished"] else { throw damaged("no finished flag") }
+        guard case .array(let shufflerWords)? = header["shuffler"], shufflerWords.count == 4 else { throw damaged("no shuffler state") }
+        guard case .array(let tensorList)? = header["tensors"] else { throw damaged("no tensor list") }
+        guard case .int(let stage)? = header["stage"], stage == 1 || stage == 2 else { throw damaged("no stage") }
+        let recordCount = try int("records")
         var records: [MetricRecord] = []
-        for _ in 0..<(try int("records")) {
-            guard let record = MetricRecord(jsonLine: try line()) else { throw damaged("a metrics record cannot be read") }
-            records.append(record)
+        for index in 0..<recordCount {
+            do {
+                let record = try MetricRecord(line: try line())
+                guard record.seed == seed else { throw RecordProblem(reason: "it is of seed \(record.seed), not \(seed)") }
+                records.append(record)
+            } catch let problem as RecordProblem {
+                throw damaged("its metrics record \(index + 1) cannot be read: \(problem.reason)")
+            }
         }
         let payload = bytes[cursor...]
-        guard payload.count == (try int("payload_bytes")) else {
-            throw damaged("the payload has \(payload.count) bytes, the header promises \(try int("payload_bytes"))")
+        let payloadBytes = try int("payload_bytes")
+        guard payload.count == payloadBytes else {
+            throw damaged("the payload has \(payload.count) bytes, the header promises \(payloadBytes)")
         }
-        guard Self.fnv1a(Data(payload)) == (try hex(header["payload_fnv1a"], "payload_fnv1a")) else {
-            throw damaged("the payload checksum does not match")
+        let checksum = try hex(header["payload_fnv1a"], "payload_fnv1a")
+        if verifyChecksum {
+            guard Self.fnv1a(payload) == checksum else { throw damaged("the payload checksum does not match") }
         }
         var offset = payload.startIndex
-        func take(_ count: Int) throws -> ArraySlice<UInt8> {
-            guard count >= 0, count <= payload.endIndex - offset else { throw damaged("the payload is shorter than its tensor list") }
-            defer { offset += count }
-            return payload[offset..<offset + count]
+        func take(_ count: Int, of size: Int) throws -> ArraySlice<UInt8> {
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow, bytes <= payload.endIndex - offset else { throw damaged("the payload is shorter than its tensor list") }
+            defer { offset += bytes }
+            return payload[offset..<offset + bytes]
         }
-        let orderBytes = try take(try int("order_count").multipliedReportingOverflow(by: 4).partialValue)
+        let orderCount = try int("order_count")
+        let orderBytes = try take(orderCount, of: 4)
         let order = stride(from: orderBytes.startIndex, to: orderBytes.endIndex, by: 4).map { i -> Int in
             var word: UInt32 = 0
             for k in 0..<4 { word |= UInt32(orderBytes[i + k]) << UInt32(8 * k) }
@@ -136,10 +160,10 @@ extension TrainingState {
         }
         var tensors: [(name: String, values: [Float])] = []
         for entry in tensorList {
-            guard entry.count == 2, let tensorName = entry[0] as? String, let count = (entry[1] as? NSNumber)?.intValue, count >= 0 else {
+            guard case .array(let pair) = entry, pair.count == 2, case .string(let tensorName) = pair[0], case .int(let count) = pair[1], count >= 0 else {
                 throw damaged("a bad tensor entry")
             }
-            let raw = try take(count.multipliedReportingOverflow(by: 4).partialValue)
+            let raw = try take(count, of: 4)
             let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
                 raw.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
                 initialized = count
@@ -147,7 +171,7 @@ extension TrainingState {
             tensors.append((tensorName, values))
         }
         guard offset == payload.endIndex else { throw damaged("trailing payload bytes") }
-        self.init(seed: seed, stage: try int("stage"), epochsDone: try int("epochs_done"), batchStart: try int("batch_start"),
+        self.init(seed: seed, stage: stage, epochsDone: try int("epochs_done"), batchStart: try int("batch_start"),
                   lossSum: Double(bitPattern: try hex(header["loss_sum_bits"], "loss_sum_bits")), steps: try int("steps"),
                   examplesDone: try int("examples_done"), order: order,
                   shuffler: SeededRandom(state: (try hex(shufflerWords[0], "shuffler"), try hex(shufflerWords[1], "shuffler"),
@@ -161,7 +185,7 @@ extension TrainingState {
     }
 
     /// 64-bit FNV-1a: catches a damaged payload (not an adversary).
-    static func fnv1a(_ data: Data) -> UInt64 {
+    static func fnv1a<Bytes: Sequence>(_ data: Bytes) -> UInt64 where Bytes.Element == UInt8 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         for b in data { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
         return h

@@ -92,7 +92,14 @@ public struct Experiment {
         let checkpoints = try RunCheckpoints(directory: directory, seeds: seeds, resuming: directory.resumes, tensorBoard: tensorBoard)
         log("\(modality.name): \(settingsLine); \(directory.resumes ? "resuming" : "writing to") \(directory.url.path)")
         if directory.resumes {
-            let states = try seeds.map { seed in "seed \(seed): " + (try checkpoints.load(seed: seed)?.position ?? "not started") }
+            // Every checkpoint is checked before any seed trains, so a bad one changes no file.
+            let expected = Trainer(task: first, config: training, seed: firstSeed).stateTensors.map { ($0.name, $0.tensor.count) }
+            let states = try seeds.map { seed -> String in
+                guard let state = try checkpoints.read(seed: seed) else { return "seed \(seed): not started" }
+                try Self.checkCheckpoint(state, path: checkpoints.url(seed: seed).path, stages: stages, training: training,
+                               tensors: expected, trainingCount: first.trainingCount(stage:))
+                return "seed \(seed): " + state.position
+            }
             log(states.joined(separator: "; "))
         }
         let started = Date()
@@ -125,21 +132,17 @@ public struct Experiment {
     static func checkSettingsMatch(_ config: JSON, in directory: RunDirectory, log: (String) -> Void) throws {
         let file = directory.file(RunDirectory.configFile)
         guard case .object(let fields) = config else { return }
-        let saved: [String: String]
-        do {
-            saved = topLevelFields(try String(contentsOf: file, encoding: .utf8))
-        } catch {
-            throw IMLError("Cannot read \(file.path) (\(error.localizedDescription)); a run to resume needs its config.json.")
-        }
+        let saved = try RunConfig.read(directory)
         for (key, value) in fields {
             let now = value.serialized(pretty: true, indent: "  ")
+            let then = saved[key]?.serialized(pretty: true, indent: "  ")
             if ExecutionSettings.keys.contains(key) {
-                if ExecutionSettings.kernelKeys.contains(key), let then = saved[key], then != now {
+                if ExecutionSettings.kernelKeys.contains(key), let then, then != now {
                     log("note: the run in \(directory.url.path) was made with \(key) = \(then), this machine has \(now): the numbers stay valid but are no longer bit-identical to an uninterrupted run.")
                 }
                 continue
             }
-            guard let then = saved[key] else {
+            guard let then else {
                 throw IMLError("\(file.path) has no setting \(key); it was written by another version of this program, so the run cannot be resumed; start a new run with --out.")
             }
             if then != now {
@@ -148,18 +151,46 @@ public struct Experiment {
         }
     }
 
-    /// "key" -> value text of every top-level field of a config.json this program wrote (pretty,
-    /// one field per line).
-    static func topLevelFields(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for line in text.split(separator: "\n") where line.hasPrefix("  \"") && !line.hasPrefix("   ") {
-            guard let colon = line.range(of: "\": ") else { continue }
-            let key = String(line[line.index(line.startIndex, offsetBy: 3)..<colon.lowerBound])
-            var value = line[colon.upperBound...]
-            if value.hasSuffix(",") { value = value.dropLast() }
-            fields[key] = String(value)
+    /// Refuses a checkpoint this run cannot continue from: of another stage, epoch count, model
+    /// size or data size, or with records that do not match its position.
+    public static func checkCheckpoint(_ state: TrainingState, path: String, stages: [Int], training: TrainingConfig,
+                      tensors expected: [(String, Int)], trainingCount: (Int) -> Int) throws {
+        let fix = "delete it to train seed \(state.seed) again from the start"
+        let other = "it comes from a run of other settings: \(fix)"
+        guard stages.contains(state.stage) else {
+            throw IMLError("The checkpoint \(path) is in stage \(state.stage), which this run does not train; \(other).")
         }
-        return fields
+        guard state.epochsDone <= training.epochs(stage: state.stage) else {
+            throw IMLError("The checkpoint \(path) is after epoch \(state.epochsDone) of stage \(state.stage), but this run has \(training.epochs(stage: state.stage)) epochs in that stage; \(other).")
+        }
+        if !state.finished {
+            guard state.tensors.count == expected.count else {
+                throw IMLError("The checkpoint \(path) holds a model of another size (\(state.tensors.count) tensors, these settings build \(expected.count)); \(other).")
+            }
+            for (saved, (name, count)) in zip(state.tensors, expected) where saved.name != name || saved.values.count != count {
+                throw IMLError("The checkpoint \(path) holds a model of another size (its tensor \(saved.name) has \(saved.values.count) values, these settings build \(name) with \(count)); \(other).")
+            }
+            let n = trainingCount(state.stage)
+            guard state.order.count == n else {
+                throw IMLError("The checkpoint \(path) orders \(state.order.count) training examples, but these settings make \(n) in stage \(state.stage); \(other).")
+            }
+            var seen = [Bool](repeating: false, count: n)
+            for i in state.order {
+                guard i < n, !seen[i] else {
+                    throw IMLError("The checkpoint \(path) is damaged (its data order is not a permutation of the \(n) training examples); \(fix).")
+                }
+                seen[i] = true
+            }
+            guard state.batchStart < max(1, n) else {
+                throw IMLError("The checkpoint \(path) is damaged (it continues at example \(state.batchStart) of \(n)); \(fix).")
+            }
+        }
+        let lines = state.records.enumerated().map { (line: $0.offset + 3, record: $0.element) }
+        try RunRecords.check(lines, seeds: [state.seed], stages: stages, epochs: training.epochs(stage:),
+                             reachedBy: { _ in state.finished ? nil : (state.stage, state.epochsDone) },
+                             configName: "the checkpoint's header") {
+            IMLError("The checkpoint \(path) is damaged (\($0)); \(fix).")
+        }
     }
 }
 

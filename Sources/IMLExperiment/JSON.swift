@@ -57,66 +57,6 @@ public indirect enum JSON: Equatable {
         return out + "\""
     }
 
-    /// A flat object of strings, numbers and nulls (one metrics line) as raw texts: strings
-    /// unescaped, numbers as written, null as "null". Nil for anything else.
-    public static func parseFlatObject(_ text: Substring) -> [String: String]? {
-        var chars = Array(text.unicodeScalars)[...]
-        func skipSpace() { while let c = chars.first, c == " " || c == "\t" || c == "\r" || c == "\n" { chars.removeFirst() } }
-        func string() -> String? {
-            guard chars.first == "\"" else { return nil }
-            chars.removeFirst()
-            var out = String.UnicodeScalarView()
-            while let c = chars.popFirst() {
-                if c == "\"" { return String(out) }
-                if c == "\\" {
-                    guard let e = chars.popFirst() else { return nil }
-                    switch e {
-                    case "n": out.append("\n")
-                    case "t": out.append("\t")
-                    case "r": out.append("\r")
-                    case "u":
-                        let hex = String(String.UnicodeScalarView(chars.prefix(4)))
-                        guard hex.count == 4, let v = UInt32(hex, radix: 16), let s = Unicode.Scalar(v) else { return nil }
-                        chars.removeFirst(4)
-                        out.append(s)
-                    default: out.append(e)
-                    }
-                } else {
-                    out.append(c)
-                }
-            }
-            return nil
-        }
-        skipSpace()
-        guard chars.popFirst() == "{" else { return nil }
-        var result: [String: String] = [:]
-        skipSpace()
-        if chars.first == "}" { chars.removeFirst(); return result }
-        while true {
-            skipSpace()
-            guard let key = string() else { return nil }
-            skipSpace()
-            guard chars.popFirst() == ":" else { return nil }
-            skipSpace()
-            if chars.first == "\"" {
-                guard let value = string() else { return nil }
-                result[key] = value
-            } else {
-                var raw = String.UnicodeScalarView()
-                while let c = chars.first, c != ",", c != "}", c != " " { raw.append(c); chars.removeFirst() }
-                let text = String(raw)
-                guard text == "null" || Double(text) != nil else { return nil }
-                result[key] = text
-            }
-            skipSpace()
-            guard let c = chars.popFirst() else { return nil }
-            if c == "}" { break }
-            guard c == "," else { return nil }
-        }
-        skipSpace()
-        return chars.isEmpty ? result : nil
-    }
-
     /// Parses JSON text (for reading runs back) into Foundation values.
     public static func parse(_ data: Data) throws -> Any {
         try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
@@ -135,19 +75,9 @@ extension MetricRecord {
         }
     }
 
-    /// Reads one line of metrics.jsonl back. Numbers go through Swift's Double(String), which
-    /// rounds correctly (Foundation's JSON parser on Linux does not), so rewriting a read line
-    /// gives back the same bytes.
+    /// Reads one line of metrics.jsonl back (nil for anything that is not exactly a record).
     public init?(jsonLine line: Substring) {
-        guard let o = JSON.parseFlatObject(line) else { return nil }
-        func int(_ k: String) -> Int? { o[k].flatMap { Int($0) } }
-        guard let seed = o["seed"].flatMap({ UInt64($0) }), let stage = int("stage"), let epoch = int("epoch") else { return nil }
-        if let subset = o["subset"], let n = int("n") {
-            self = .exactMatch(seed: seed, stage: stage, epoch: epoch, subset: subset, em: o["em"].flatMap { Double($0) } ?? .nan, n: n)
-        } else if let loss = o["train_loss"] {
-            self = .trainLoss(seed: seed, stage: stage, epoch: epoch, loss: Double(loss) ?? .nan)
-        } else {
-            return nil
-        }
+        guard let record = try? MetricRecord(line: line) else { return nil }
+        self = record
     }
 }

@@ -29,18 +29,24 @@ public final class RunCheckpoints: @unchecked Sendable {
         directory.url.appendingPathComponent(Self.directoryName).appendingPathComponent("seed-\(seed).checkpoint")
     }
 
-    /// The saved state of `seed`, or nil when it has none (not started yet).
-    public func load(seed: UInt64) throws -> TrainingState? {
+    /// The saved state of `seed`, or nil when it has none (not started yet); reads only.
+    public func read(seed: UInt64) throws -> TrainingState? {
         let file = url(seed: seed)
         guard FileManager.default.fileExists(atPath: file.path) else { return nil }
         let data: Data
         do { data = try Data(contentsOf: file) } catch {
-            throw IMLError("Cannot read the checkpoint \(file.path) (\(error.localizedDescription)); check its permissions.")
+            throw IMLError("Cannot read the checkpoint \(file.path) (\(RunFileText.reason(error))); check that it is a readable file.")
         }
         let state = try TrainingState(checkpoint: data, name: file.path)
         guard state.seed == seed else {
             throw IMLError("The checkpoint \(file.path) belongs to seed \(state.seed), not \(seed); delete it to train seed \(seed) again from the start.")
         }
+        return state
+    }
+
+    /// The saved state of `seed` (as `read`), which from now on counts as the seed's records.
+    public func load(seed: UInt64) throws -> TrainingState? {
+        guard let state = try read(seed: seed) else { return nil }
         lock.lock(); defer { lock.unlock() }
         recordsBySeed[seed] = state.records
         try tensorBoard?.update(seed: seed, records: state.records)

@@ -65,15 +65,12 @@ public struct RunDirectory {
         try AtomicFile.write(records.map { $0.json.serialized() + "\n" }.joined(), to: file(Self.metricsFile))
     }
 
-    /// Reads metrics.jsonl back (for comparing and merging runs).
+    /// Reads metrics.jsonl back, every line a record (FinishedRun also checks them against config.json).
     public func readMetrics() throws -> [MetricRecord] {
-        let text = try String(contentsOf: file(Self.metricsFile), encoding: .utf8)
-        return try text.split(separator: "\n").enumerated().map { index, line in
-            guard let r = MetricRecord(jsonLine: line) else {
-                throw IMLError("\(file(Self.metricsFile).path): line \(index + 1) is not a metrics record.")
-            }
-            return r
-        }
+        let data = try Data(contentsOf: file(Self.metricsFile))
+        if data.isEmpty { return [] }
+        return try RunRecords.parse(data, path: file(Self.metricsFile).path,
+                                    fix: "restore it from a copy of the run, or rewrite it from the run's checkpoints with `run --resume \(url.path)`").map(\.record)
     }
 
     /// Default location: results/<modality>/<UTC timestamp>.

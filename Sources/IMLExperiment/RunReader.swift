@@ -20,21 +20,34 @@ public struct FinishedRun {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw IMLError("\(path) is not a directory; give the run directories that mnist-iml or text-iml wrote.")
         }
-        directory = RunDirectory(url: url)
-        for file in [RunDirectory.configFile, RunDirectory.metricsFile] where !FileManager.default.fileExists(atPath: directory.file(file).path) {
+        let directory = RunDirectory(url: url)
+        self.directory = directory
+        for file in [RunDirectory.configFile, RunDirectory.metricsFile, RunDirectory.summaryFile]
+        where !FileManager.default.fileExists(atPath: directory.file(file).path) {
             throw IMLError("\(path) is not a finished run: it has no \(file); give a directory that a completed run wrote.")
         }
+        let runConfig = try RunConfig.read(directory)
         guard let config = try? JSON.parse(Data(contentsOf: directory.file(RunDirectory.configFile))) as? [String: Any] else {
             throw IMLError("\(directory.file(RunDirectory.configFile).path) is not valid JSON; the run directory is damaged.")
         }
         self.config = config
-        records = try directory.readMetrics()
-        var wall = 0.0
-        if let s = try? JSON.parse(Data(contentsOf: directory.file(RunDirectory.summaryFile))) as? [String: Any] {
-            wall = (s["wall_seconds"] as? NSNumber)?.doubleValue ?? 0
+        func contents(_ name: String) throws -> (path: String, data: Data) {
+            let file = directory.file(name)
+            do { return (file.path, try Data(contentsOf: file)) } catch {
+                throw IMLError("Cannot read \(file.path) (\(RunFileText.reason(error))); check that it is a readable file.")
+            }
         }
-        summary = RunSummary(modality: config["modality"] as? String ?? "unknown", records: records, wallSeconds: wall)
-        if summary.seeds.isEmpty { throw IMLError("\(path) has no exact-match records in metrics.jsonl; the run did not finish an evaluation.") }
+        let metrics = try contents(RunDirectory.metricsFile)
+        let metricsFix = "restore metrics.jsonl from a copy of the run, or rewrite it from the run's checkpoints with `run --resume \(path)`"
+        let lines = try RunRecords.parse(metrics.data, path: metrics.path, fix: metricsFix)
+        try RunRecords.check(lines, seeds: runConfig.seeds, stages: runConfig.stages, epochs: runConfig.epochs(stage:),
+                             configName: "config.json") { IMLError("\(metrics.path): \($0); \(metricsFix).") }
+        records = lines.map(\.record)
+        let computed = RunSummary(modality: runConfig.modality, records: records, wallSeconds: 0)
+        let summaryFile = try contents(RunDirectory.summaryFile)
+        let wall = try SummaryCheck.check(summaryFile.data, path: summaryFile.path, computed: computed,
+                                          fix: "one of the two was edited or damaged: rewrite both from the run's checkpoints with `run --resume \(path)`, or restore them from a copy of the run")
+        summary = RunSummary(modality: runConfig.modality, records: records, wallSeconds: wall)
     }
 
     /// The settings that make two runs comparable or mergeable: everything in config.json but
