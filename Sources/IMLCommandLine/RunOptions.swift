@@ -102,6 +102,11 @@ public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
         let n = seeds ?? 1
         if n < 1 { throw IMLError("--seeds must be at least 1 (got \(n)).") }
         if threads < 1 { throw IMLError("--threads must be at least 1 (got \(threads)).") }
+        // Seeds are written to config.json and metrics.jsonl as JSON integers.
+        let count = seeds ?? (quick ? QuickPreset.seeds : 5)
+        if firstSeed > UInt64(Int.max) - UInt64(count - 1) {
+            throw IMLError("--first-seed \(firstSeed) with --seeds \(count) goes past the largest seed, \(Int.max); use a smaller --first-seed.")
+        }
         var t = TrainingConfig()
         t.epochs1 = epochs1 ?? (quick ? QuickPreset.epochs : Defaults.epochs1)
         t.epochs2 = epochs2 ?? (quick ? QuickPreset.epochs : t.epochs2)
@@ -137,6 +142,9 @@ public func reportingErrors(_ body: () throws -> Void) throws {
         try body()
     } catch let error as IMLError {
         FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+        throw ExitCode(1)
+    } catch let error as FileWriteError {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode(1)
     } catch let error as DivergenceError {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))

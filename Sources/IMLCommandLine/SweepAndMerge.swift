@@ -31,24 +31,131 @@ public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {
             return
         }
         try reportingErrors {
-            let (plan, out) = try SweepPlan.parse(arguments)
-            let probe = try Run.parse(plan.sharedArguments)
+            var given = arguments
+            let resume = try Self.takeResume(&given)
+            let plan: SweepPlan, directory: URL, execution: [String]
+            if let resume {
+                directory = URL(fileURLWithPath: resume)
+                let recorded = try SweepRecord.read(directory)
+                if given.contains("--force") { throw IMLError("--force and --resume contradict each other (--force starts the sweep again, --resume continues it); give only one.") }
+                let other = ExecutionSettings.recordedArguments(given)
+                guard other.isEmpty else {
+                    throw IMLError("sweep --resume \(resume) continues the sweep with the settings recorded in \(directory.appendingPathComponent(SweepRecord.fileName).path), so it takes only --threads and --data-dir beside it (got \(other.joined(separator: " "))).")
+                }
+                plan = try SweepPlan.parse(recorded).plan
+                var rest = given, kept: [String] = []
+                while !rest.isEmpty {
+                    let argument = rest.removeFirst()
+                    let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
+                    let value = argument.contains("=") ? String(argument.dropFirst(name.count + 1)) : (rest.isEmpty ? "" : rest.removeFirst())
+                    if name == "--out" {
+                        if URL(fileURLWithPath: value).standardizedFileURL != directory.standardizedFileURL {
+                            throw IMLError("--out \(value) and --resume \(resume) name different directories; a resumed sweep continues in its own directory, so give only --resume.")
+                        }
+                    } else {
+                        kept += [name, value]
+                    }
+                }
+                execution = kept
+            } else {
+                let parsed = try SweepPlan.parse(given)
+                plan = parsed.plan
+                let modality = try Run.parse(plan.sharedArguments).makeModality()
+                directory = URL(fileURLWithPath: parsed.out ?? RunDirectory.defaultPath(modality: "\(modality.name)-sweep-\(plan.parameter.rawValue)"))
+                execution = []
+            }
+            let probe = try Run.parse(plan.sharedArguments + execution)
             let modality = try probe.makeModality()
-            let directory = URL(fileURLWithPath: out ?? RunDirectory.defaultPath(modality: "\(modality.name)-sweep-\(plan.parameter.rawValue)"))
+            if resume == nil, FileManager.default.fileExists(atPath: directory.appendingPathComponent(SweepRecord.fileName).path),
+               !plan.sharedArguments.contains("--force") {
+                throw IMLError("The directory \(directory.path) already holds a sweep; continue it with sweep --resume \(directory.path), overwrite it with --force, or choose another --out.")
+            }
+            do {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            } catch {
+                throw IMLError("Cannot create the sweep directory \(directory.path) (\(error.localizedDescription)); check the path and its permissions.")
+            }
+            let claim = try RunClaim(directory)
+            defer { withExtendedLifetime(claim) {} }
+            // What the sweep computes, without where it runs: a resumed sweep repeats it.
+            let recordedShared = ExecutionSettings.recordedArguments(plan.sharedArguments)
+            if resume == nil {
+                try SweepRecord.write(ExecutionSettings.recordedArguments(given), to: directory)
+            }
             var points: [SweepReport.Point] = []
             for value in plan.values {
                 let runDirectory = directory.appendingPathComponent(plan.directoryName(value)).path
-                FileHandle.standardError.write(Data("== \(plan.parameter.rawValue) = \(JSON.format(value)) ==\n".utf8))
-                let arguments = plan.runArguments(value, directory: runDirectory)
-                try Run.parse(arguments).runExperiment(arguments: arguments)
+                let label = "\(plan.parameter.rawValue) = \(JSON.format(value))"
+                var arguments = plan.runArguments(value, directory: runDirectory) + execution
+                if resume != nil, let finished = try? FinishedRun(path: runDirectory),
+                   FileManager.default.fileExists(atPath: finished.directory.file(RunDirectory.curvesFile).path) {
+                    FileHandle.standardError.write(Data("== \(label): finished, kept ==\n".utf8))
+                    points.append(.init(value: value, directory: runDirectory, summary: finished.summary))
+                    continue
+                }
+                if resume != nil, FileManager.default.fileExists(atPath: runDirectory + "/" + RunDirectory.configFile) {
+                    // The run in progress continues from its checkpoints, as `run --resume DIR` alone would.
+                    arguments = ["--resume", runDirectory] + execution
+                    FileHandle.standardError.write(Data("== \(label): resuming ==\n".utf8))
+                } else {
+                    FileHandle.standardError.write(Data("== \(label) ==\n".utf8))
+                }
+                do {
+                    try Run.parse(arguments).runExperiment(arguments: arguments)
+                } catch let exit as ExitCode where exit.rawValue == 130 {
+                    FileHandle.standardError.write(Data("To continue the whole sweep: \(Self.toolName) sweep --resume \(directory.path)\n".utf8))
+                    throw exit
+                }
                 let finished = try FinishedRun(path: runDirectory)
                 points.append(.init(value: value, directory: runDirectory, summary: finished.summary))
             }
-            let shared = plan.sharedArguments.isEmpty ? "defaults" : plan.sharedArguments.joined(separator: " ")
+            let shared = recordedShared.isEmpty ? "defaults" : recordedShared.joined(separator: " ")
             try SweepReport.write(points: points, parameter: plan.parameter, modalityTitle: modality.title,
                                   settings: "\(Self.toolName) sweep \(plan.parameter.option) \(plan.values.map { JSON.format($0) }.joined(separator: ",")); \(shared)",
                                   to: directory)
             print(try String(contentsOf: directory.appendingPathComponent("sweep.md"), encoding: .utf8))
+        }
+    }
+
+    /// Removes `--resume DIR` (or `--resume=DIR`) from `arguments` and returns DIR.
+    static func takeResume(_ arguments: inout [String]) throws -> String? {
+        guard let index = arguments.firstIndex(where: { $0 == "--resume" || $0.hasPrefix("--resume=") }) else { return nil }
+        let argument = arguments.remove(at: index)
+        if argument != "--resume" { return String(argument.dropFirst("--resume=".count)) }
+        guard index < arguments.count else { throw IMLError("--resume needs the directory of the sweep to continue.") }
+        return arguments.remove(at: index)
+    }
+}
+
+/// DIR/sweep.json: the arguments that made a sweep (without execution-only options), so
+/// `sweep --resume DIR` repeats it.
+enum SweepRecord {
+    static let fileName = "sweep.json"
+
+    static func write(_ arguments: [String], to directory: URL) throws {
+        let json = JSON.object([("arguments", .array(arguments.map(JSON.string)))])
+        try AtomicFile.write(json.serialized(pretty: true) + "\n", to: directory.appendingPathComponent(fileName))
+    }
+
+    static func read(_ directory: URL) throws -> [String] {
+        let file = directory.appendingPathComponent(fileName)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw IMLError("There is no sweep to resume in \(directory.path): the directory does not exist; check the path given to --resume.")
+        }
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw IMLError("There is no sweep to resume in \(directory.path) (it has no \(fileName)); check the path, or start a new sweep with --out \(directory.path).")
+        }
+        let fix = "restore it from a copy, or start a new sweep with --out"
+        if data.isEmpty { throw IMLError("\(file.path) is empty; \(fix).") }
+        let json: JSON
+        do { json = try JSON.read([UInt8](data)) } catch let error as JSONSyntaxError {
+            throw IMLError("\(file.path) is \(error.truncated ? "truncated" : "not valid JSON") (\(error.reason)); \(fix).")
+        }
+        guard case .array(let items)? = json["arguments"] else { throw IMLError("\(file.path) has no list of \"arguments\"; \(fix).") }
+        return try items.map { item in
+            guard case .string(let s) = item else { throw IMLError("\(file.path) has \"arguments\" that are not all strings; \(fix).") }
+            return s
         }
     }
 }

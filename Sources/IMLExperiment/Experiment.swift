@@ -73,9 +73,25 @@ public struct Experiment {
 
     /// Trains every seed and writes the run. A directory opened with `RunDirectory.openForResume`
     /// continues from its checkpoints.
+    ///
+    /// A file that cannot be written (a full disk) stops the run with one sentence naming it; every
+    /// write is atomic, so the last good checkpoints stay whole and `--resume` continues from them.
     @discardableResult
     public func run(in directory: RunDirectory,
                     log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> RunSummary {
+        do {
+            return try train(in: directory, log: log)
+        } catch let error as FileWriteError {
+            let path = directory.url.path
+            let fix = error.isDiskFull ? "free space on that disk" : "make \(URL(fileURLWithPath: error.path).deletingLastPathComponent().path) writable"
+            guard FileManager.default.fileExists(atPath: directory.file(RunDirectory.configFile).path) else {
+                throw IMLError("Cannot write \(error.path) (\(error.reason)); \(fix), then start the run again.")
+            }
+            throw IMLError("Cannot write \(error.path) (\(error.reason)); the last good checkpoints stay whole in \(path)/\(RunCheckpoints.directoryName): \(fix), then continue the run with --resume \(path).")
+        }
+    }
+
+    func train(in directory: RunDirectory, log: @escaping (String) -> Void) throws -> RunSummary {
         guard let firstSeed = seeds.first else { throw IMLError("--seeds must be at least 1 (got 0).") }
         // The first seed's task describes the run in config.json and then trains that seed.
         let first = try modality.makeTask(protocolConfig(seed: firstSeed))

@@ -17,10 +17,13 @@ public struct RunDirectory {
     public static func create(_ path: String, force: Bool) throws -> RunDirectory {
         let url = URL(fileURLWithPath: path)
         var isDirectory: ObjCBool = false
+        var claim: RunClaim?
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) {
             if !isDirectory.boolValue {
                 throw IMLError("The output path \(path) is a file, not a directory; choose another --out.")
             }
+            // A run in progress there is named first: --force must not pull files from under it.
+            claim = try RunClaim(url)
             if FileManager.default.fileExists(atPath: url.appendingPathComponent(configFile).path), !force {
                 throw IMLError("The output directory \(path) already holds a run; continue it with --resume \(path), overwrite it with --force, or choose another --out.")
             }
@@ -30,7 +33,7 @@ public struct RunDirectory {
         } catch {
             throw IMLError("Cannot create the output directory \(path) (\(error.localizedDescription)); check the path and its permissions.")
         }
-        return RunDirectory(url: url)
+        return RunDirectory(url: url, resumes: false, claim: try claim ?? RunClaim(url))
     }
 
     /// Opens the run in `path` to continue it from its checkpoints.
@@ -46,11 +49,15 @@ public struct RunDirectory {
         guard FileManager.default.fileExists(atPath: url.appendingPathComponent(configFile).path) else {
             throw IMLError("There is no run to resume in \(path) (it has no config.json); check the path, or start a new run with --out \(path).")
         }
-        return RunDirectory(url: url, resumes: true)
+        return RunDirectory(url: url, resumes: true, claim: try RunClaim(url))
     }
 
-    public init(url: URL) { self.url = url; resumes = false }
-    init(url: URL, resumes: Bool) { self.url = url; self.resumes = resumes }
+    /// A run directory to read (no claim).
+    public init(url: URL) { self.url = url; resumes = false; claim = nil }
+    init(url: URL, resumes: Bool, claim: RunClaim?) { self.url = url; self.resumes = resumes; self.claim = claim }
+
+    /// This process's claim on the directory (see RunClaim), held as long as this value lives.
+    let claim: RunClaim?
 
     /// True when opened to continue a run from its checkpoints.
     public let resumes: Bool

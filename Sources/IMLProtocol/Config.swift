@@ -53,14 +53,16 @@ public struct ProtocolConfig: Codable, Equatable, Sendable {
         if entities < 1 { try fail("--entities must be at least 1 (got \(entities)).") }
         if attributes < 2 { try fail("--attributes must be at least 2, one to ask and one to train on (got \(attributes)).") }
         if classes < 2 { try fail("--classes must be at least 2 (got \(classes)).") }
-        for (name, f) in [("tag-1 fraction", tag1Fraction), ("tag-2 fraction", tag2Fraction),
-                          ("question-only fraction", questionOnlyFraction)] where !(f >= 0 && f <= 1) {
-            try fail("The \(name) must lie in [0, 1] (got \(f)).")
+        for (name, f) in [("--tag1-fraction", tag1Fraction), ("--tag2-fraction", tag2Fraction),
+                          ("--question-only-fraction", questionOnlyFraction)] where !(f >= 0 && f <= 1) {
+            try fail("\(name) must lie in [0, 1] (got \(f)).")
         }
         let stage1 = tag1Fraction + tag2Fraction + questionOnlyFraction
         if stage1 > 1 + 1e-9 {
-            try fail("The stage-1 fractions sum to \(String(format: "%g", stage1)), over 1; lower them so that their sum is at most 1.")
+            try fail("--tag1-fraction, --tag2-fraction and --question-only-fraction sum to \(String(format: "%g", stage1)), over 1; lower them so that their sum is at most 1.")
         }
+        // Seeds are written to config.json and metrics.jsonl as JSON integers.
+        if let s = seedStage2, s > UInt64(Int.max) { try fail("--seed-stage2 must be at most \(Int.max) (got \(s)).") }
         if stage2Weights.count != 4 || stage2Weights.contains(where: { !($0 >= 0 && $0.isFinite) })
             || stage2Weights.reduce(0, +) <= 0 {
             try fail("The stage-2 split needs four non-negative weights (d1, d2, d3, baseline) with a positive sum (got \(stage2Weights)).")

@@ -105,7 +105,7 @@ public final class TensorBoardEventWriter {
         do {
             try handle.write(contentsOf: Data(pending))
         } catch {
-            throw IMLError("cannot write to the TensorBoard event file \(fileURL.path): \(error.localizedDescription); check free disk space")
+            throw FileWriteError(path: fileURL.path, error: error)
         }
         pending.removeAll(keepingCapacity: true)
     }
@@ -119,7 +119,7 @@ public final class TensorBoardEventWriter {
             try handle.synchronize()
             try handle.close()
         } catch {
-            throw IMLError("cannot close the TensorBoard event file \(fileURL.path): \(error.localizedDescription); check free disk space")
+            throw FileWriteError(path: fileURL.path, error: error)
         }
     }
 

@@ -139,7 +139,7 @@ final class ProtocolInstanceTests: XCTestCase {
 
     func testInvalidSettingsAreRejectedWithAClearMessage() {
         XCTAssertEqual(message { $0.tag1Fraction = 0.6; $0.tag2Fraction = 0.5 },
-                       "The stage-1 fractions sum to 1.2, over 1; lower them so that their sum is at most 1.")
+                       "--tag1-fraction, --tag2-fraction and --question-only-fraction sum to 1.2, over 1; lower them so that their sum is at most 1.")
         XCTAssertEqual(message { $0.alpha = 1.5 }, "--alpha must lie in [0, 1] (got 1.5).")
         XCTAssertEqual(message { $0.entities = 0 }, "--entities must be at least 1 (got 0).")
         XCTAssertEqual(message { $0.entities = 20_000 },
