@@ -106,18 +106,19 @@ public struct Experiment {
         let settingsText = try String(contentsOf: directory.file(RunDirectory.configFile), encoding: .utf8)
         let tensorBoard = TensorBoardLog(run: directory, settings: settingsText)
         let checkpoints = try RunCheckpoints(directory: directory, seeds: seeds, resuming: directory.resumes, tensorBoard: tensorBoard)
-        log("\(modality.name): \(settingsLine); \(directory.resumes ? "resuming" : "writing to") \(directory.url.path)")
+        var states: [String] = []
         if directory.resumes {
             // Every checkpoint is checked before any seed trains, so a bad one changes no file.
             let expected = Trainer(task: first, config: training, seed: firstSeed).stateTensors.map { ($0.name, $0.tensor.count) }
-            let states = try seeds.map { seed -> String in
+            states = try seeds.map { seed -> String in
                 guard let state = try checkpoints.read(seed: seed) else { return "seed \(seed): not started" }
                 try Self.checkCheckpoint(state, path: checkpoints.url(seed: seed).path, stages: stages, training: training,
                                tensors: expected, trainingCount: first.trainingCount(stage:))
                 return "seed \(seed): " + state.position
             }
-            log(states.joined(separator: "; "))
         }
+        log("\(modality.name): \(settingsLine); \(directory.resumes ? "resuming" : "writing to") \(directory.url.path)")
+        if !states.isEmpty { log(states.joined(separator: "; ")) }
         let started = Date()
         let stop = StopFlag()
         let interrupts = InterruptHandler(stop: stop, log: log)

@@ -61,6 +61,7 @@ extension JSON {
 
     /// The value in a message: short values as written, long ones by their kind.
     public var shortDescription: String {
+        if case .number(let x) = self, !x.isFinite { return "an infinite number" }
         let text = serialized()
         return text.count <= 40 ? text : kindDescription
     }
