@@ -109,6 +109,7 @@ public struct Experiment {
         var states: [String] = []
         if directory.resumes {
             // Every checkpoint is checked before any seed trains, so a bad one changes no file.
+            // Model and training-set sizes follow from the settings alone, the same for every seed.
             let expected = Trainer(task: first, config: training, seed: firstSeed).stateTensors.map { ($0.name, $0.tensor.count) }
             states = try seeds.map { seed -> String in
                 guard let state = try checkpoints.read(seed: seed) else { return "seed \(seed): not started" }
