@@ -29,16 +29,22 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
 
         .target(name: "IMLBase"),
+        // The numeric modules are optimised in every configuration, so `swift run` (a debug build)
+        // trains at release speed; -Ounchecked buys the core 6-8% on MNIST runs (docs/performance.md).
         .target(name: "IMLCore", dependencies: ["IMLBase", "CBLAS"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "MNIST", dependencies: ["IMLBase", "CZlib"]),
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+                                .unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "MNIST", dependencies: ["IMLBase", "CZlib"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "IMLProtocol", dependencies: ["IMLBase"]),
         .target(name: "IMLReport", dependencies: ["IMLBase", "CPNG"]),
         .target(name: "IMLExperiment", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLReport"]),
         // A modality plugs into the modality-agnostic trainer by conforming to its TrainingTask.
-        .target(name: "IMLVision", dependencies: ["IMLBase", "IMLCore", "MNIST", "IMLProtocol", "IMLReport", "IMLExperiment"]),
+        .target(name: "IMLVision", dependencies: ["IMLBase", "IMLCore", "MNIST", "IMLProtocol", "IMLReport", "IMLExperiment"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
-        .target(name: "IMLText", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLExperiment"]),
+        .target(name: "IMLText", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLExperiment"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Options and error reporting the command-line tools share.
         .target(name: "IMLCommandLine", dependencies: [
             "IMLBase", "IMLProtocol", "IMLExperiment", .product(name: "ArgumentParser", package: "swift-argument-parser"),
