@@ -47,7 +47,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Options and error reporting the command-line tools share.
         .target(name: "IMLCommandLine", dependencies: [
-            "IMLBase", "IMLProtocol", "IMLExperiment", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "IMLBase", "IMLCore", "IMLProtocol", "IMLExperiment", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .executableTarget(name: "mnist-iml", dependencies: [

@@ -82,6 +82,9 @@ public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
     public var out: String?
     @Option(help: "Threads: seeds train concurrently, one per thread with single-threaded BLAS (default: all cores). Never changes the numbers.")
     public var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: ArgumentHelp("Pin OpenBLAS's kernel, so the run gives the same bytes on any machine that has it (e.g. Haswell, which every x86-64 processor with AVX2 runs); default: the one OpenBLAS picks for this processor.",
+                               valueName: "name"))
+    public var blasCore: String?
     @Flag(help: "Smoke-test preset that finishes in well under a minute: fewer entities, epochs and seeds where not given.")
     public var quick = false
     @Flag(help: "Overwrite an existing run in --out.")
