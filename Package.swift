@@ -59,7 +59,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "iml-compare", dependencies: [
-            "IMLExperiment", "IMLCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "IMLBase", "IMLExperiment", "IMLCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Counts the benchmark's heap allocations (malloc interposition); linked into iml-bench only.
         .target(name: "CAllocationCounter"),
