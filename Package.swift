@@ -2,11 +2,16 @@
 import PackageDescription
 
 // Module graph (arrows point one way, from bytes on disk to a figure):
-//   IMLBase (seeded RNG, atomic writes) under everything
-//   CBLAS -> IMLCore (tensors, layers, optimizers);  IMLProtocol (modality-agnostic, no tensors)
-//   CPNG -> IMLReport (PNG, canvas, plots);  CZlib -> MNIST (idx files)
-//   IMLCore + IMLProtocol + IMLReport -> IMLExperiment (trainer, run outputs)
-//   IMLExperiment + MNIST -> IMLVision (renderer, ConvNet);  executables wire them up
+//   IMLBase (seeded RNG, atomic writes, IMLError) under everything
+//   CBLAS -> IMLCore (tensors, layers with forward/backward, losses, optimizers)
+//   IMLProtocol (modality-agnostic protocol and statistics; no tensors, no pixels, no tokens)
+//   CPNG -> IMLReport (PNG, canvas, plots, TensorBoard event files);  CZlib -> MNIST (idx files)
+//   IMLCore + IMLProtocol + IMLReport -> IMLExperiment (Modality/TrainingTask, trainer, run
+//       directory, checkpoints, summary, merge, sweep, compare, published results)
+//   IMLExperiment + MNIST -> IMLVision (images, ConvNet + MLP);  IMLExperiment -> IMLText (tokens, transformer)
+//   IMLExperiment + ArgumentParser -> IMLCommandLine (the option surface; run, sweep, merge for any modality)
+//   executables (mnist-iml, text-iml, iml-compare) only declare their modality's options;
+//   iml-bench and idx-fuzz measure and fuzz; IMLTestSupport and CAllocationCounter serve tests and the bench.
 let package = Package(
     name: "ImplicitMetaLearning",
     platforms: [.macOS(.v13)],
