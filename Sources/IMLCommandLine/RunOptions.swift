@@ -40,6 +40,13 @@ public struct ProtocolOptions: ParsableArguments {
 
     public init() {}
 
+    /// The validated protocol settings of one seed, without the --quick preset (render, sample).
+    public func config(seed: UInt64) throws -> ProtocolConfig {
+        var c = try config(quick: false)
+        c.seed = seed
+        return c
+    }
+
     /// The validated protocol settings (seed 0; each seed sets its own).
     public func config(quick: Bool) throws -> ProtocolConfig {
         var c = ProtocolConfig()
