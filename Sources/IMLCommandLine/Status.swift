@@ -97,13 +97,30 @@ public struct StatusCommand: ParsableCommand {
             lines.append((submission.sweep == nil ? "" : "\(submission.points[p].path): ") + results(run))
         }
         var rows: [[String]] = [["task"] + (submission.sweep.map { [$0.rawValue] } ?? []) + ["seed", "stage", "epoch", "training", "slurm", "log"]]
+        var stopped: [String] = []
         for (task, status) in zip(tasks, statuses) {
             let c = status.columns
+            let state = slurmState(job: submission.arrayJob(of: task), script: arrayScript, task: task.index)
             rows.append(["\(task.index)"] + (submission.sweep == nil ? [] : [JSON.format(submission.points[task.point].value ?? .nan)])
-                        + ["\(task.seed)", c.stage, c.epoch, c.state,
-                           slurmState(job: submission.arrayJob(of: task), script: arrayScript, task: task.index), submission.logFile(task).path])
+                        + ["\(task.seed)", c.stage, c.epoch, c.state, state, submission.logFile(task).path])
+            let word = state.split(separator: " ").first.map(String.init) ?? ""
+            if !status.finished, !Slurm.activeStates.contains(word), !state.hasPrefix("not submitted"), !state.hasPrefix("unknown (scontrol"), !state.hasPrefix("unknown (Slurm does") {
+                stopped.append("task \(task.index) (\(submission.describe(task))): \(state)" + (lastError(submission.logFile(task)).map { "; its log ends with: \($0)" } ?? ""))
+            }
         }
-        return (lines + table(rows)).joined(separator: "\n")
+        lines += table(rows)
+        if !stopped.isEmpty {
+            lines.append("")
+            lines += stopped
+            lines.append("Once the cause is fixed, continue with: \(submission.tool) submit --resume \(submission.directory.path) (finished tasks are kept, the others continue from their last checkpoint).")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The last "error:" line of a task's log, if any.
+    static func lastError(_ log: URL) -> String? {
+        guard let text = try? String(contentsOf: log, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").last { $0.hasPrefix("error:") || $0.contains("slurmstepd") }.map(String.init)
     }
 
     /// Rows as left-aligned columns two spaces apart.
