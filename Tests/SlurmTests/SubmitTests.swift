@@ -40,8 +40,7 @@ final class SubmitTests: XCTestCase {
     func requireCluster() throws {
         guard let problem = Self.clusterProblem else { return }
         if ProcessInfo.processInfo.environment["IML_REQUIRE_SLURM"] == "1" {
-            XCTFail("Slurm is required here (IML_REQUIRE_SLURM=1) but cannot be started: \(problem)")
-            throw XCTSkip("failed: \(problem)")
+            throw IMLError("Slurm is required here (IML_REQUIRE_SLURM=1) but cannot be started: \(problem)")
         }
         FileHandle.standardError.write(Data("SubmitTests: skipped, no Slurm: \(problem)\n".utf8))
         throw XCTSkip("no Slurm cluster: \(problem)")
@@ -216,6 +215,15 @@ final class SubmitTests: XCTestCase {
         for task in 0..<3 {
             XCTAssertTrue(status.contains("\n\(task)     \(task)     2      1/1    finished  COMPLETED  \(run.path)/slurm/task-\(task).log"), status)
         }
+        // Once Slurm has forgotten the jobs (MinJobAge after they ended), status says so; an id
+        // Slurm never gave stands in for them here.
+        let record = run.appendingPathComponent("slurm/submission.json")
+        try text(record).replacingOccurrences(of: "\"array_job\": \(array),", with: "\"array_job\": 67000000,")
+            .replacingOccurrences(of: "\"aggregate_job\": \(aggregate),", with: "\"aggregate_job\": 67000001,")
+            .write(to: record, atomically: true, encoding: .utf8)
+        let forgotten = try succeed(["status", run.path])
+        XCTAssertTrue(forgotten.contains("aggregation job 67000001: unknown (forgotten by Slurm)"), forgotten)
+        XCTAssertTrue(forgotten.contains("\n2     2     2      1/1    finished  unknown (forgotten by Slurm)  \(run.path)/slurm/task-2.log"), forgotten)
         let localStatus = try succeed(["status", local.path])
         XCTAssertTrue(localStatus.contains("3 of 3 finished; results written") && localStatus.contains("\n2     2      1/1    finished"), localStatus)
     }
