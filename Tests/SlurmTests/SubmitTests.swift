@@ -200,6 +200,10 @@ final class SubmitTests: XCTestCase {
             XCTAssertTrue(script.contains(line + "\n"), line)
         }
         XCTAssertTrue(script.contains("tool=/"), "the tool's path must be absolute")
+        let early = try mnistIML(["submit", "--resume", run.path])
+        XCTAssertEqual(early.status, 1)
+        XCTAssertTrue(early.stderr.hasPrefix("error: The run in \(run.path) still has jobs in Slurm (task 0 is ") &&
+                      early.stderr.hasSuffix("); wait for them, or cancel them with scancel, then submit again.\n"), early.stderr)
         // The local reference trains meanwhile.
         try succeed(["run"] + settings(data) + ["--threads", "2", "--out", local.path])
         XCTAssertEqual(try waitUntilEnded(aggregate), "COMPLETED")
