@@ -218,6 +218,10 @@ public struct SubmitCommand<Run: RunnableCommand>: ParsableCommand {
     /// that either both are in Slurm or neither (the array is cancelled before any task ran).
     static func submitJobs(_ submission: inout SlurmSubmission, tasks: [Int]?, arrayArguments: [String], aggregateOverrides: [String],
                            cleanUp: () -> Void) throws -> SlurmSubmission.Jobs {
+        // Ctrl-C must not stop this between the two sbatch calls and leave a held array behind.
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        defer { signal(SIGINT, SIG_DFL); signal(SIGTERM, SIG_DFL) }
         let array: Int
         do {
             array = try Slurm.sbatch(arrayArguments)
