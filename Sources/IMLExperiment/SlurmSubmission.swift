@@ -330,7 +330,9 @@ public struct SlurmSubmission {
         executionArguments = execution
         settings = SlurmSettings(json: sbatch)
         jobs = try jobList.map { j in
-            guard let array = (j["array_job"] as? NSNumber)?.intValue, let tasks = (j["tasks"] as? String).flatMap(Slurm.taskIDs),
+            // An entry for an aggregation job alone (every task had finished) has no tasks.
+            guard let array = (j["array_job"] as? NSNumber)?.intValue, let list = j["tasks"] as? String,
+                  let tasks = list.isEmpty ? [] : Slurm.taskIDs(list),
                   let submitted = j["submitted"] as? String else { throw damaged("a job entry without array job or tasks") }
             return Jobs(arrayJob: array, tasks: tasks, aggregateJob: (j["aggregate_job"] as? NSNumber)?.intValue, submitted: submitted)
         }

@@ -61,7 +61,8 @@ final class SlurmSubmissionTests: XCTestCase {
 
     func testSubmissionJSONRoundTrips() throws {
         var s = submission()
-        s.jobs = [.init(arrayJob: 17, tasks: [0, 1, 2, 3], aggregateJob: 18, submitted: "t1"), .init(arrayJob: 20, tasks: [1], aggregateJob: 21, submitted: "t2")]
+        s.jobs = [.init(arrayJob: 17, tasks: [0, 1, 2, 3], aggregateJob: 18, submitted: "t1"), .init(arrayJob: 20, tasks: [1], aggregateJob: 21, submitted: "t2"),
+                  .init(arrayJob: 20, tasks: [], aggregateJob: 22, submitted: "t3")]
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("submission-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         s.directory = directory

@@ -340,6 +340,15 @@ final class SubmitTests: XCTestCase {
         XCTAssertEqual(try waitUntilEnded(aggregate2), "COMPLETED")
         try assertSameResults(run, local, seeds: [0, 1])
         XCTAssertTrue(try succeed(["status", run.path]).contains("2 tasks, 2 finished; array jobs \(array), \(array2)\naggregation job \(aggregate2): COMPLETED"))
+
+        // Every task finished but the results are gone: submit --resume submits the aggregation alone.
+        for name in ["summary.json", "metrics.jsonl", "curves.png"] { try FileManager.default.removeItem(at: run.appendingPathComponent(name)) }
+        let onlyAggregation = try succeed(["submit", "--resume", run.path])
+        let (_, aggregate3) = try jobs(run)
+        XCTAssertEqual(onlyAggregation, "every task of \(run.path) has finished; submitted aggregation job \(aggregate3)\n")
+        XCTAssertEqual(try waitUntilEnded(aggregate3), "COMPLETED")
+        try assertSameResults(run, local, seeds: [0, 1])
+        XCTAssertEqual(try succeed(["submit", "--resume", run.path]), "Every task of \(run.path) has finished and its results are written; nothing to submit.\n")
     }
 
     // MARK: (d) a sweep as one array
