@@ -63,8 +63,8 @@ final class SubmitTests: XCTestCase {
         let id = UUID().uuidString
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("submit-test-out-\(id)")
         let err = FileManager.default.temporaryDirectory.appendingPathComponent("submit-test-err-\(id)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: err) }
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
@@ -492,7 +492,7 @@ final class SubmitTests: XCTestCase {
         process.arguments = ["run"] + options + ["--threads", "2", "--out", stopped.path]
         process.currentDirectoryURL = base
         let err = base.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: err)
         process.standardOutput = FileHandle.nullDevice
         try process.run()
