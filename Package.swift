@@ -89,6 +89,9 @@ let package = Package(
         .testTarget(name: "IMLExperimentTests", dependencies: ["IMLExperiment", "IMLProtocol", "IMLCore"]),
         // The bad-input catalogue and Ctrl-C/--resume, run through the built mnist-iml.
         .testTarget(name: "MNISTCommandLineTests", dependencies: ["MNIST", "IMLBase"]),
+        // submit, status and aggregate through the built mnist-iml against a real local Slurm
+        // (scripts/slurm-up.sh, which the tests run themselves).
+        .testTarget(name: "SlurmTests", dependencies: ["MNIST", "IMLBase"]),
     ],
     swiftLanguageModes: [.v5]
 )

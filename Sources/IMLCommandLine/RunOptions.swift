@@ -141,7 +141,7 @@ public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
 }
 
 /// Runs `body`; a user error becomes one line on stderr and exit code 1 (2 for divergence, 130
-/// for a run stopped by Ctrl-C, with the command that continues it), never a stack trace.
+/// for a run stopped by Ctrl-C, 143 by SIGTERM, with the command that continues it), never a stack trace.
 public func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
@@ -157,7 +157,7 @@ public func reportingErrors(_ body: () throws -> Void) throws {
             message += "  \(command)\n"
         }
         FileHandle.standardError.write(Data(message.utf8))
-        throw ExitCode(130)
+        throw ExitCode(stopped.exitStatus)
     }
 }
 
