@@ -2,11 +2,16 @@
 import PackageDescription
 
 // Module graph (arrows point one way, from bytes on disk to a figure):
-//   IMLBase (seeded RNG, atomic writes) under everything
-//   CBLAS -> IMLCore (tensors, layers, optimizers);  IMLProtocol (modality-agnostic, no tensors)
-//   CPNG -> IMLReport (PNG, canvas, plots);  CZlib -> MNIST (idx files)
-//   IMLCore + IMLProtocol + IMLReport -> IMLExperiment (trainer, run outputs)
-//   IMLExperiment + MNIST -> IMLVision (renderer, ConvNet);  executables wire them up
+//   IMLBase (seeded RNG, atomic writes, IMLError) under everything
+//   CBLAS -> IMLCore (tensors, layers with forward/backward, losses, optimizers)
+//   IMLProtocol (modality-agnostic protocol and statistics; no tensors, no pixels, no tokens)
+//   CPNG -> IMLReport (PNG, canvas, plots, TensorBoard event files);  CZlib -> MNIST (idx files)
+//   IMLCore + IMLProtocol + IMLReport -> IMLExperiment (Modality/TrainingTask, trainer, run
+//       directory, checkpoints, summary, merge, sweep, compare, published results)
+//   IMLExperiment + MNIST -> IMLVision (images, ConvNet + MLP);  IMLExperiment -> IMLText (tokens, transformer)
+//   IMLExperiment + ArgumentParser -> IMLCommandLine (the option surface; run, sweep, merge for any modality)
+//   executables (mnist-iml, text-iml, iml-compare) only declare their modality's options;
+//   iml-bench and idx-fuzz measure and fuzz; IMLTestSupport and CAllocationCounter serve tests and the bench.
 let package = Package(
     name: "ImplicitMetaLearning",
     platforms: [.macOS(.v13)],
@@ -29,19 +34,25 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
 
         .target(name: "IMLBase"),
+        // The numeric modules are optimised in every configuration, so `swift run` (a debug build)
+        // trains at release speed; -Ounchecked buys the core 6-8% on MNIST runs (docs/performance.md).
         .target(name: "IMLCore", dependencies: ["IMLBase", "CBLAS"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "MNIST", dependencies: ["IMLBase", "CZlib"]),
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+                                .unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "MNIST", dependencies: ["IMLBase", "CZlib"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "IMLProtocol", dependencies: ["IMLBase"]),
         .target(name: "IMLReport", dependencies: ["IMLBase", "CPNG"]),
         .target(name: "IMLExperiment", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLReport"]),
         // A modality plugs into the modality-agnostic trainer by conforming to its TrainingTask.
-        .target(name: "IMLVision", dependencies: ["IMLBase", "IMLCore", "MNIST", "IMLProtocol", "IMLReport", "IMLExperiment"]),
+        .target(name: "IMLVision", dependencies: ["IMLBase", "IMLCore", "MNIST", "IMLProtocol", "IMLReport", "IMLExperiment"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
-        .target(name: "IMLText", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLExperiment"]),
+        .target(name: "IMLText", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLExperiment"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Options and error reporting the command-line tools share.
         .target(name: "IMLCommandLine", dependencies: [
-            "IMLBase", "IMLProtocol", "IMLExperiment", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "IMLBase", "IMLCore", "IMLProtocol", "IMLExperiment", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .executableTarget(name: "mnist-iml", dependencies: [
@@ -53,7 +64,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "iml-compare", dependencies: [
-            "IMLExperiment", "IMLCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "IMLBase", "IMLExperiment", "IMLCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Counts the benchmark's heap allocations (malloc interposition); linked into iml-bench only.
         .target(name: "CAllocationCounter"),
@@ -80,6 +91,9 @@ let package = Package(
         .testTarget(name: "IMLExperimentTests", dependencies: ["IMLExperiment", "IMLProtocol", "IMLCore"]),
         // The bad-input catalogue and Ctrl-C/--resume, run through the built mnist-iml.
         .testTarget(name: "MNISTCommandLineTests", dependencies: ["MNIST", "IMLBase"]),
+        // submit, status and aggregate through the built mnist-iml against a real local Slurm
+        // (scripts/slurm-up.sh, which the tests run themselves).
+        .testTarget(name: "SlurmTests", dependencies: ["MNIST", "IMLBase"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -40,6 +40,7 @@ extension RunnableCommand {
 
     func execute(arguments: [String]) throws {
         let run = runOptions
+        if let core = run.blasCore { try BLASPin.ensure(core: core) }
         let training = try run.trainingConfig()
         let protocolConfig = try protocolOptions.config(quick: run.quick)
         let modality = try makeModality()

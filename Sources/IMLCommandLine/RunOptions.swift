@@ -40,6 +40,13 @@ public struct ProtocolOptions: ParsableArguments {
 
     public init() {}
 
+    /// The validated protocol settings of one seed, without the --quick preset (render, sample).
+    public func config(seed: UInt64) throws -> ProtocolConfig {
+        var c = try config(quick: false)
+        c.seed = seed
+        return c
+    }
+
     /// The validated protocol settings (seed 0; each seed sets its own).
     public func config(quick: Bool) throws -> ProtocolConfig {
         var c = ProtocolConfig()
@@ -82,6 +89,9 @@ public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
     public var out: String?
     @Option(help: "Threads: seeds train concurrently, one per thread with single-threaded BLAS (default: all cores). Never changes the numbers.")
     public var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: ArgumentHelp("Pin OpenBLAS's kernel, so the run gives the same bytes on any machine that has it (e.g. Haswell, which every x86-64 processor with AVX2 runs); default: the one OpenBLAS picks for this processor.",
+                               valueName: "name"))
+    public var blasCore: String?
     @Flag(help: "Smoke-test preset that finishes in well under a minute: fewer entities, epochs and seeds where not given.")
     public var quick = false
     @Flag(help: "Overwrite an existing run in --out.")
@@ -136,7 +146,7 @@ public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
 }
 
 /// Runs `body`; a user error becomes one line on stderr and exit code 1 (2 for divergence, 130
-/// for a run stopped by Ctrl-C, with the command that continues it), never a stack trace.
+/// for a run stopped by Ctrl-C, 143 by SIGTERM, with the command that continues it), never a stack trace.
 public func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
@@ -155,7 +165,7 @@ public func reportingErrors(_ body: () throws -> Void) throws {
             message += "  \(command)\n"
         }
         FileHandle.standardError.write(Data(message.utf8))
-        throw ExitCode(130)
+        throw ExitCode(stopped.exitStatus)
     }
 }
 

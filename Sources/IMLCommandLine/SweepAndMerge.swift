@@ -102,7 +102,7 @@ public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {
                 }
                 do {
                     try Run.parse(arguments).runExperiment(arguments: arguments)
-                } catch let exit as ExitCode where exit.rawValue == 130 {
+                } catch let exit as ExitCode where exit.rawValue == 130 || exit.rawValue == 143 {
                     FileHandle.standardError.write(Data("To continue the whole sweep: \(Self.toolName) sweep --resume \(directory.path)\n".utf8))
                     throw exit
                 }

@@ -35,20 +35,12 @@ public final class Conv2d: Layer {
 
     public init(inChannels: Int, outChannels: Int, kernel: Int = 3, padding: Int = 1,
                 needsInputGradient: Bool = true, rng: inout SeededRandom) {
-        precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && padding >= 0,
-                     "Conv2d needs positive channels and kernel and padding >= 0, got in \(inChannels), out \(outChannels), kernel \(kernel), padding \(padding)")
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernel = kernel
         self.padding = padding
         self.needsInputGradient = needsInputGradient
-        weight = Tensor([outChannels, inChannels, kernel, kernel])
-        bias = Tensor([outChannels])
-        weightGrad = Tensor(weight.shape)
-        biasGrad = Tensor([outChannels])
-        let bound = 1 / Float(inChannels * kernel * kernel).squareRoot()
-        weight.fillUniform(-bound, bound, &rng)
-        bias.fillUniform(-bound, bound, &rng)
+        (weight, bias, weightGrad, biasGrad) = convolutionParameters("Conv2d", inChannels, outChannels, kernel, padding, &rng)
     }
 
     public private(set) lazy var parameters: [Parameter] = {
@@ -140,4 +132,17 @@ public final class Conv2d: Layer {
             row += ho * wo
         } } }
     }
+}
+
+/// Weight [Cout, Cin, k, k] and bias [Cout] with PyTorch's default init U(-1/sqrt(K), 1/sqrt(K)),
+/// K = Cin*k*k, and their zero gradients: what Conv2d and ConvPoolReLU share.
+func convolutionParameters(_ layer: String, _ inChannels: Int, _ outChannels: Int, _ kernel: Int, _ padding: Int,
+                           _ rng: inout SeededRandom) -> (Tensor, Tensor, Tensor, Tensor) {
+    precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && padding >= 0,
+                 "\(layer) needs positive channels and kernel and padding >= 0, got in \(inChannels), out \(outChannels), kernel \(kernel), padding \(padding)")
+    let weight = Tensor([outChannels, inChannels, kernel, kernel]), bias = Tensor([outChannels])
+    let bound = 1 / Float(inChannels * kernel * kernel).squareRoot()
+    weight.fillUniform(-bound, bound, &rng)
+    bias.fillUniform(-bound, bound, &rng)
+    return (weight, bias, Tensor(weight.shape), Tensor([outChannels]))
 }

@@ -66,20 +66,12 @@ public final class ConvPoolReLU: Layer {
 
     public init(inChannels: Int, outChannels: Int, kernel: Int = 3, padding: Int = 1,
                 needsInputGradient: Bool = true, rng: inout SeededRandom) {
-        precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && padding >= 0,
-                     "ConvPoolReLU needs positive channels and kernel and padding >= 0, got in \(inChannels), out \(outChannels), kernel \(kernel), padding \(padding)")
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernel = kernel
         self.padding = padding
         self.needsInputGradient = needsInputGradient
-        weight = Tensor([outChannels, inChannels, kernel, kernel])
-        bias = Tensor([outChannels])
-        weightGrad = Tensor(weight.shape)
-        biasGrad = Tensor([outChannels])
-        let bound = 1 / Float(inChannels * kernel * kernel).squareRoot()
-        weight.fillUniform(-bound, bound, &rng)
-        bias.fillUniform(-bound, bound, &rng)
+        (weight, bias, weightGrad, biasGrad) = convolutionParameters("ConvPoolReLU", inChannels, outChannels, kernel, padding, &rng)
     }
 
     public private(set) lazy var parameters: [Parameter] = {

@@ -14,11 +14,14 @@ public protocol Layer: AnyObject {
 }
 
 extension Layer {
-    public func zeroGrad() { for p in parameters { p.grad.zero() } }
+    public func zeroGrad() { parameters.zeroGrad() }
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
 }
 
 extension Array where Element == Parameter {
+    /// Clears every gradient (backward passes accumulate into them).
+    public func zeroGrad() { for p in self { p.grad.zero() } }
+
     /// The same parameters named "prefix.name".
     public func prefixed(_ prefix: String) -> [Parameter] {
         map { Parameter(prefix + "." + $0.name, $0.value, $0.grad, decay: $0.decay) }

@@ -21,8 +21,6 @@ public protocol Optimizer: AnyObject {
 }
 
 extension Optimizer {
-    public func zeroGrad() { for p in parameters { p.grad.zero() } }
-
     /// Global L2 norm of all gradients (accumulated in Double).
     public func gradNorm() -> Float {
         var sum = 0.0

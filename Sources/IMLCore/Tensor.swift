@@ -111,18 +111,6 @@ public final class Tensor {
     public func fillNormal(mean: Float = 0, std: Float, _ rng: inout SeededRandom) {
         for i in 0..<count { storage[i] = mean + std * Float(rng.normal()) }
     }
-
-    /// Kaiming/He uniform for ReLU layers: U(-b, b), b = sqrt(6 / fanIn).
-    public func fillKaimingUniform(fanIn: Int, _ rng: inout SeededRandom) {
-        let b = (6.0 / Float(fanIn)).squareRoot()
-        fillUniform(-b, b, &rng)
-    }
-
-    /// Xavier/Glorot uniform: U(-b, b), b = sqrt(6 / (fanIn + fanOut)).
-    public func fillXavierUniform(fanIn: Int, fanOut: Int, _ rng: inout SeededRandom) {
-        let b = (6.0 / Float(fanIn + fanOut)).squareRoot()
-        fillUniform(-b, b, &rng)
-    }
 }
 
 /// A parameter tensor with its gradient, as the optimizer sees it.

@@ -13,7 +13,7 @@ public enum Comparison {
     static let protocolSettings = ["entities", "attributes", "classes", "alpha"]
     static let trainingSettings = ["epochs1", "epochs2", "batch_size", "lr"]
 
-    static func shownSettings(_ runs: [FinishedRun]) -> [String] {
+    static func shownSettings(_ runs: [DescribedRun]) -> [String] {
         var keys = protocolSettings
         for run in runs { for key in run.comparedSettings where !keys.contains(key) { keys.append(key) } }
         return keys + trainingSettings
@@ -55,9 +55,15 @@ public enum Comparison {
         return s.ci95.isFinite ? String(format: "%.3f ± %.3f", s.mean, s.ci95) : String(format: "%.3f", s.mean)
     }
 
-    public static func markdown(_ runs: [FinishedRun], names: [String]) -> String {
-        var lines = ["# Comparison of \(runs.count) run\(runs.count == 1 ? "" : "s")", "",
-                     "| | " + names.joined(separator: " | ") + " |",
+    public static func markdown(_ runs: [DescribedRun], names: [String]) -> String {
+        (["# Comparison of \(runs.count) run\(runs.count == 1 ? "" : "s")", ""] + table(runs, names: names)
+            + ["", "Exact match after the last epoch of each stage; ± is the half-width of the 95% Student-t interval over seeds."])
+            .joined(separator: "\n") + "\n"
+    }
+
+    /// The comparison table alone: settings, final exact match per subset and the IML effect, a column per run.
+    public static func table(_ runs: [DescribedRun], names: [String]) -> [String] {
+        var lines = ["| | " + names.joined(separator: " | ") + " |",
                      "|---|" + String(repeating: "---|", count: runs.count),
                      "| modality | " + runs.map(\.modality).joined(separator: " | ") + " |",
                      "| seeds | " + runs.map { "\($0.summary.seeds.count)" }.joined(separator: " | ") + " |"]
@@ -72,8 +78,6 @@ public enum Comparison {
             }
         }
         lines.append("| **IML effect (d1consis − d2consis)** | " + runs.map { "**\(cell($0.summary.imlEffect))**" }.joined(separator: " | ") + " |")
-        lines.append("")
-        lines.append("Exact match after the last epoch of each stage; ± is the half-width of the 95% Student-t interval over seeds.")
-        return lines.joined(separator: "\n") + "\n"
+        return lines
     }
 }

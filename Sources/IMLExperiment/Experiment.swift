@@ -132,7 +132,7 @@ public struct Experiment {
                                          makeTask: { seed in try firstTask.take(seed: seed) ?? modality.makeTask(base.protocolConfig(seed: seed)) },
                                          progress: ProgressDisplay(seeds: seeds.count))
         } catch is SeedRunner.Stopped {
-            throw RunInterrupted(directory: directory.url.path)
+            throw RunInterrupted(directory: directory.url.path, signal: interrupts.signalReceived == 0 ? SIGINT : interrupts.signalReceived)
         } catch var error as DivergenceError {
             error.lastCheckpoint = checkpoints.existingPath(seed: error.seed)
             throw error

@@ -4,14 +4,48 @@
 import Foundation
 import IMLBase
 
-public struct FinishedRun {
-    public let directory: RunDirectory
+/// What a run says about itself in config.json, with its summary: enough to compare runs.
+public protocol DescribedRun {
+    var name: String { get }
     /// config.json as parsed JSON, keys in file order lost (Foundation dictionary).
+    var config: [String: Any] { get }
+    var summary: RunSummary { get }
+}
+
+extension DescribedRun {
+    public var modality: String { config["modality"] as? String ?? "unknown" }
+
+    /// The settings that make two runs comparable or mergeable: everything in config.json but
+    /// the seeds and how the run was executed.
+    public var settings: [String: String] {
+        var out: [String: String] = [:]
+        for (k, v) in config where k != "seeds" && !ExecutionSettings.keys.contains(k) { out[k] = describe(v) }
+        return out
+    }
+
+    /// What the modality said about itself when the run was made (config.json).
+    public var title: String { config["title"] as? String ?? modality }
+    public var chance: Double {
+        (config["chance"] as? NSNumber)?.doubleValue ?? 1 / ((config["classes"] as? NSNumber)?.doubleValue ?? 10)
+    }
+    /// The modality's settings worth showing beside the protocol's, in its order.
+    public var comparedSettings: [String] { config["compared_settings"] as? [String] ?? [] }
+
+    func describe(_ v: Any) -> String {
+        if let n = v as? NSNumber { return JSON.format(n.doubleValue) }
+        if let s = v as? String { return s }
+        if v is NSNull { return "null" }
+        if let a = v as? [Any] { return "[" + a.map(describe).joined(separator: ", ") + "]" }
+        return "\(v)"
+    }
+}
+
+public struct FinishedRun: DescribedRun {
+    public let directory: RunDirectory
     public let config: [String: Any]
     public let records: [MetricRecord]
     public let summary: RunSummary
 
-    public var modality: String { config["modality"] as? String ?? "unknown" }
     public var name: String { directory.url.lastPathComponent }
 
     public init(path: String) throws {
@@ -48,29 +82,5 @@ public struct FinishedRun {
         let wall = try SummaryCheck.check(summaryFile.data, path: summaryFile.path, computed: computed,
                                           fix: "one of the two was edited or damaged: rewrite both from the run's checkpoints with `run --resume \(path)`, or restore them from a copy of the run")
         summary = RunSummary(modality: runConfig.modality, records: records, wallSeconds: wall)
-    }
-
-    /// The settings that make two runs comparable or mergeable: everything in config.json but
-    /// the seeds and how the run was executed.
-    public var settings: [String: String] {
-        var out: [String: String] = [:]
-        for (k, v) in config where k != "seeds" && !ExecutionSettings.keys.contains(k) { out[k] = Self.describe(v) }
-        return out
-    }
-
-    /// What the modality said about itself when the run was made (config.json).
-    public var title: String { config["title"] as? String ?? modality }
-    public var chance: Double {
-        (config["chance"] as? NSNumber)?.doubleValue ?? 1 / ((config["classes"] as? NSNumber)?.doubleValue ?? 10)
-    }
-    /// The modality's settings worth showing beside the protocol's, in its order.
-    public var comparedSettings: [String] { config["compared_settings"] as? [String] ?? [] }
-
-    static func describe(_ v: Any) -> String {
-        if let n = v as? NSNumber { return JSON.format(n.doubleValue) }
-        if let s = v as? String { return s }
-        if v is NSNull { return "null" }
-        if let a = v as? [Any] { return "[" + a.map(describe).joined(separator: ", ") + "]" }
-        return "\(v)"
     }
 }

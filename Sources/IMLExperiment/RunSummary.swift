@@ -3,6 +3,7 @@
 // 95% half-width (Student t over seeds) and per-seed values.
 
 import Foundation
+import IMLBase
 import IMLProtocol
 
 public struct RunSummary: Equatable {
@@ -45,6 +46,35 @@ public struct RunSummary: Equatable {
                 return a - b
             })
         }
+    }
+
+    /// Reads back a summary.json this program wrote (`file` names it in messages); means and
+    /// intervals are recomputed from the per-seed values, subsets keep the file's order.
+    public init(summaryJSON data: Data, file: String) throws {
+        guard let object = (try? JSON.parse(data)) as? [String: Any] else {
+            throw IMLError("\(file) is not valid JSON; restore it from the run (or from git) before using it.")
+        }
+        func summary(_ value: Any?, _ key: String) throws -> SeedSummary {
+            guard let values = (value as? [String: Any])?["per_seed"] as? [NSNumber] else {
+                throw IMLError("\(file) has no per-seed values for \(key); restore it from the run (or from git).")
+            }
+            return SeedSummary(values.map(\.doubleValue))
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        modality = object["modality"] as? String ?? "unknown"
+        seeds = (object["seeds"] as? [NSNumber] ?? []).map(\.uint64Value)
+        wallSeconds = (object["wall_seconds"] as? NSNumber)?.doubleValue ?? 0
+        var stages: [Int: [(String, SeedSummary)]] = [:]
+        for stage in 1...2 {
+            guard let subsets = object["stage\(stage)"] as? [String: Any],
+                  let start = text.range(of: "\"stage\(stage)\"")?.upperBound else { continue }
+            func position(_ subset: String) -> String.Index {
+                text.range(of: "\"\(subset)\"", range: start..<text.endIndex)?.lowerBound ?? text.endIndex
+            }
+            stages[stage] = try subsets.keys.sorted { position($0) < position($1) }.map { ($0, try summary(subsets[$0], "stage \(stage) \($0)")) }
+        }
+        self.stages = stages
+        imlEffect = object["iml_effect"] is NSNull ? nil : try summary(object["iml_effect"], "the IML effect")
     }
 
     public func value(stage: Int, subset: String) -> SeedSummary? {

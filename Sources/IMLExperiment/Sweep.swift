@@ -125,15 +125,18 @@ public enum SweepReport {
     }
 
     static func markdown(_ points: [Point], parameter: SweepParameter, title: String, settings: String) -> String {
-        var lines = ["# \(title)", "", settings, "",
-                     "| \(parameter.rawValue) | seeds | d1consis | d3consis | d2consis | no_qd_baseline | IML effect (d1 − d2) | run |",
+        (["# \(title)", "", settings, ""] + table(points, parameter: parameter) + ["", "± is the half-width of the 95% Student-t interval over seeds."])
+            .joined(separator: "\n") + "\n"
+    }
+
+    /// The sweep's table alone: final exact match after stage 2 and the IML effect per value.
+    public static func table(_ points: [Point], parameter: SweepParameter) -> [String] {
+        var lines = ["| \(parameter.rawValue) | seeds | d1consis | d3consis | d2consis | no_qd_baseline | IML effect (d1 − d2) | run |",
                      "|---|---|---|---|---|---|---|---|"]
         for p in points {
             let s = p.summary
             lines.append("| \(JSON.format(p.value)) | \(s.seeds.count) | \(cell(s.value(stage: 2, subset: "d1consis"))) | \(cell(s.value(stage: 2, subset: "d3consis"))) | \(cell(s.value(stage: 2, subset: "d2consis"))) | \(cell(s.value(stage: 2, subset: "no_qd_baseline"))) | \(cell(s.imlEffect)) | \(URL(fileURLWithPath: p.directory).lastPathComponent) |")
         }
-        lines.append("")
-        lines.append("± is the half-width of the 95% Student-t interval over seeds.")
-        return lines.joined(separator: "\n") + "\n"
+        return lines
     }
 }

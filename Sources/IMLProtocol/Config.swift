@@ -1,4 +1,4 @@
-// Settings of one instance of the two-stage protocol (PROTOCOL.md section 2), modality-agnostic.
+// Settings of one instance of the two-stage protocol (docs/PROTOCOL.md section 2), modality-agnostic.
 
 import Foundation
 import IMLBase

@@ -1,4 +1,4 @@
-// The subsets of entities (PROTOCOL.md section 2) and the abstract examples built from them.
+// The subsets of entities (docs/PROTOCOL.md section 2) and the abstract examples built from them.
 
 public enum Subset: String, CaseIterable, Codable, Sendable, Comparable {
     // stage 1: definitions (with tag 1 or 2) and questions

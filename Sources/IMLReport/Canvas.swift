@@ -44,7 +44,6 @@ public struct DashPattern: Equatable, Sendable {
     }
 
     public static let dashed = DashPattern(on: 10, off: 6)
-    public static let dotted = DashPattern(on: 2, off: 4)
 }
 
 public final class Canvas {

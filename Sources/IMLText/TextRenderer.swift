@@ -1,4 +1,4 @@
-// The protocol as documents (PROTOCOL.md section 4). With the default word order (vte):
+// The protocol as documents (docs/PROTOCOL.md section 4). With the default word order (vte):
 //
 //   definition of attribute k:  <bos> VARIABLE TAG qk = ak .     (T documents per definition)
 //   question about attribute k: <bos> VARIABLE qk = ak .          (one document)

@@ -17,7 +17,7 @@ import IMLProtocol
 public enum BatchUnit: String, Codable, CaseIterable, Sendable {
     /// One index per protocol example, as in the vision task: a definition brings its T
     /// documents, a question one (a batch of 64 is ~111 documents in stage 1). The default: it
-    /// lands on the reference numbers (PROTOCOL.md section 6).
+    /// lands on the reference numbers (docs/PROTOCOL.md section 6).
     case examples
     /// One index per document: a batch of 64 is 64 documents (`--batch-unit documents`); learns
     /// much faster than the reference.

@@ -1,4 +1,4 @@
-// The ConvNet + MLP of the vision experiments (PROTOCOL.md section 3), built from IMLCore layers:
+// The ConvNet + MLP of the vision experiments (docs/PROTOCOL.md section 3), built from IMLCore layers:
 //
 //   images [B, Cin, H, W]
 //   -> for each c in channels: conv 3x3 (padding 1) -> ReLU -> max-pool 2x2   [B, c, H/2^i, W/2^i]

@@ -87,13 +87,15 @@ public enum ExampleSheets {
             }
             rows.append((subset, Array(cells.prefix(perSubset))))
         }
-        let cellWidth = max(config.width * scale, Canvas.textWidth("targets 0 0 0 0 0 0", scale: captionScale)) + 24
+        // Every cell as wide as the widest caption of the sheet, so no caption runs into its neighbour.
+        let widestCaption = rows.flatMap { $0.1.flatMap(\.captions) }.map { Canvas.textWidth($0, scale: captionScale) }.max() ?? 0
+        let cellWidth = max(config.width * scale, widestCaption) + 24
         let labelWidth = Canvas.textWidth("no_qd_baseline", scale: 2) + 24
         let cellHeight = config.height * scale + 2 * (Canvas.textHeight(scale: captionScale) + 4) + 22
         let margin = 20, header = Canvas.textHeight(scale: 3) + 24
         let canvas = try Canvas(width: 2 * margin + labelWidth + perSubset * cellWidth,
                                 height: 2 * margin + header + rows.count * cellHeight)
-        canvas.drawText("MNIST IML examples, seed \(instance.config.seed): tag strip on top, variable below", x: margin, y: margin, scale: 3)
+        canvas.drawText("\(renderer.dataset.displayName) IML examples, seed \(instance.config.seed): tag strip on top, variable below", x: margin, y: margin, scale: 3)
         for (r, (subset, cells)) in rows.enumerated() {
             let y = margin + header + r * cellHeight
             canvas.drawText(subset.rawValue, x: margin, y: y + config.height * scale / 2, scale: 2)

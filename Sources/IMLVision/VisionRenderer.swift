@@ -1,4 +1,4 @@
-// Vision rendering of the protocol (PROTOCOL.md section 3).
+// Vision rendering of the protocol (docs/PROTOCOL.md section 3).
 //
 // Image [H = stripRows + 28G, W = 28G], 8-bit: a tag strip of `stripRows` rows on top (W / block
 // bits, each a block x block square, white = 1), then the G x G grid of MNIST digits that draws

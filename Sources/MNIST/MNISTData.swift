@@ -19,7 +19,7 @@ public enum MNISTFile: String, CaseIterable {
     public var fileName: String { rawValue }
     public var gzipFileName: String { rawValue + ".gz" }
 
-    /// SHA-256 of the decompressed MNIST file (PROTOCOL.md section 3).
+    /// SHA-256 of the decompressed MNIST file (docs/PROTOCOL.md section 3).
     public var mnistSHA256: String {
         switch self {
         case .trainImages: return "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"
@@ -95,7 +95,7 @@ public struct MNISTData {
     }
 
     /// Loads both splits, downloading missing MNIST files into the default data/mnist when allowed,
-    /// and checking MNIST files against the checksums of PROTOCOL.md section 3.
+    /// and checking MNIST files against the checksums of docs/PROTOCOL.md section 3.
     public static func load(kind: MNISTDatasetKind = .mnist, dataDir: String? = nil,
                             environment: [String: String] = ProcessInfo.processInfo.environment,
                             allowDownload: Bool = true, verifyChecksums: Bool = true,
@@ -279,7 +279,7 @@ final class ChecksumCache: @unchecked Sendable {
         if isVerified(url) { return }
         let actual = SHA256.hexDigest(bytes)
         guard actual == expected else {
-            throw IMLError("\(url.path): SHA-256 of the decompressed content is \(actual), expected \(expected) (PROTOCOL.md section 3); the file is damaged or not the original MNIST, delete it and download or copy it again")
+            throw IMLError("\(url.path): SHA-256 of the decompressed content is \(actual), expected \(expected) (docs/PROTOCOL.md section 3); the file is damaged or not the original MNIST, delete it and download or copy it again")
         }
         markVerified(url)
     }

@@ -1,6 +1,6 @@
 // Downloading missing MNIST files from public mirrors. Each file is fetched as `<name>.gz` into a
 // temporary file beside its destination, its decompressed content is checked against the SHA-256
-// of PROTOCOL.md section 3, and only then renamed into place: a failed or wrong download never
+// of docs/PROTOCOL.md section 3, and only then renamed into place: a failed or wrong download never
 // leaves a file that a later run would trust.
 
 import Foundation

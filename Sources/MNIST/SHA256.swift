@@ -1,5 +1,5 @@
 // SHA-256 (FIPS 180-4), used to check that the MNIST files are the originals named in
-// PROTOCOL.md section 3. Whole 64-byte blocks are read straight from the caller's memory.
+// docs/PROTOCOL.md section 3. Whole 64-byte blocks are read straight from the caller's memory.
 
 import Foundation
 

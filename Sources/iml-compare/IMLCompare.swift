@@ -1,7 +1,9 @@
-// iml-compare: stage-2 curves and final numbers of several runs (either modality) side by side.
+// iml-compare: stage-2 curves and final numbers of several runs (either modality) side by side;
+// with --readme, the README's result tables rendered from the committed runs (results/published).
 
 import ArgumentParser
 import Foundation
+import IMLBase
 import IMLCommandLine
 import IMLExperiment
 
@@ -9,13 +11,32 @@ import IMLExperiment
 struct IMLCompare: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iml-compare",
-        abstract: "Compare runs of mnist-iml and text-iml: writes comparison.png and comparison.md.")
+        abstract: "Compare runs of mnist-iml and text-iml: writes comparison.png and comparison.md.",
+        discussion: "iml-compare --readme README.md rewrites the README's result tables from results/published/ (--check only reports stale ones).")
 
     @Argument(help: "Run directories written by mnist-iml run or text-iml run.") var runs: [String] = []
     @Option(help: "Output directory.") var out: String = "results/comparison"
+    @Option(help: ArgumentHelp("Rewrite the results tables of this README from the runs committed under results/published/ (beside it).", valueName: "readme"))
+    var readme: String?
+    @Flag(help: "With --readme: change nothing, exit 1 when a table differs from the committed runs.") var check = false
 
     func run() throws {
         try reportingErrors {
+            if let readme {
+                let url = URL(fileURLWithPath: readme), root = url.deletingLastPathComponent()
+                let text = try String(contentsOf: url, encoding: .utf8)
+                let stale = try PublishedResults.stale(readme: text, root: root)
+                if check {
+                    if !stale.isEmpty {
+                        throw IMLError("\(readme): \(stale.count) results table(s) differ from results/published: \(stale.joined(separator: ", ")); run iml-compare --readme \(readme) to render them.")
+                    }
+                    print("\(readme): every results table matches results/published.")
+                } else {
+                    try AtomicFile.write(try PublishedResults.rendered(readme: text, root: root), to: url)
+                    print("\(readme): \(stale.count) results table(s) rendered anew.")
+                }
+                return
+            }
             try Comparison.compare(runs, out: out)
             print(try String(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("comparison.md"), encoding: .utf8))
         }

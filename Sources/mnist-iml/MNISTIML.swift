@@ -13,7 +13,8 @@ struct MNISTIML: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mnist-iml",
         abstract: "Implicit meta-learning on MNIST: tagged definitions, questions, two training stages.",
-        subcommands: [Run.self, SweepCommand<Run>.self, MergeRuns.self, Render.self],
+        subcommands: [Run.self, SweepCommand<Run>.self, MergeRuns.self, Render.self,
+                       SubmitCommand<Run>.self, StatusCommand.self, AggregateCommand<Run>.self],
         defaultSubcommand: Run.self)
 
     static func main() { toolMain(Self.self, run: Run.self) }

@@ -17,8 +17,7 @@ struct Render: ParsableCommand {
     func run() throws {
         try reportingErrors {
             if perSubset < 1 { throw IMLError("--per-subset must be at least 1 (got \(perSubset)).") }
-            var protocolConfig = try protocolOptions.config(quick: false)
-            protocolConfig.seed = seed
+            let protocolConfig = try protocolOptions.config(seed: seed)
             let modality = vision.modality
             try modality.validate(protocolConfig)
             let directory = URL(fileURLWithPath: out)

@@ -17,8 +17,7 @@ struct Sample: ParsableCommand {
     func run() throws {
         try reportingErrors {
             if n < 1 { throw IMLError("--n must be at least 1 (got \(n)).") }
-            var protocolConfig = try protocolOptions.config(quick: false)
-            protocolConfig.seed = seed
+            let protocolConfig = try protocolOptions.config(seed: seed)
             let modality = text.modality
             try modality.validate(protocolConfig)
             let renderer = try modality.renderer(protocolConfig)

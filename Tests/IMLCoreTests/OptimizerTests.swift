@@ -92,8 +92,7 @@ final class OptimizerTests: XCTestCase {
 
     func testZeroGradClearsGradients() {
         let p = Parameter("p", Tensor([2]), Tensor([2], values: [1, 2]))
-        let adam = Adam(parameters: [p])
-        adam.zeroGrad()
+        [p].zeroGrad()
         XCTAssertEqual(p.grad.array, [0, 0])
     }
 }

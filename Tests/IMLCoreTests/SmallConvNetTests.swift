@@ -66,7 +66,7 @@ final class SmallConvNetTests: XCTestCase {
         let adam = Adam(parameters: net.parameters, lr: 1e-2)
         var losses: [Float] = []
         for _ in 0..<steps {
-            adam.zeroGrad()
+            adam.parameters.zeroGrad()
             losses.append(ce.forward(logits: net.forward(images), classes: classes, targets: targets, groupSize: heads))
             net.backward(ce.backward())
             adam.step()

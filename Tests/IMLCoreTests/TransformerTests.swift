@@ -108,7 +108,7 @@ final class TransformerTests: XCTestCase {
         let initial = lossFunction.forward(logits: model.forward(tokens, batch: batch), classes: vocab, targets: targets)
         var loss = initial
         for _ in 0..<150 {
-            optimizer.zeroGrad()
+            optimizer.parameters.zeroGrad()
             loss = lossFunction.forward(logits: model.forward(tokens, batch: batch), classes: vocab, targets: targets)
             model.backward(lossFunction.backward())
             optimizer.step()

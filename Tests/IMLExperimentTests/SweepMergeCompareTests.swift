@@ -99,3 +99,33 @@ final class SweepMergeCompareTests: XCTestCase {
         XCTAssertEqual(message(["--alpha"]), "--alpha needs a value.")
     }
 }
+
+final class PublishedResultsTests: XCTestCase {
+    /// The repository's README: every results table equals what its committed runs give.
+    func testReadmeTablesMatchTheCommittedRuns() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let stale = try PublishedResults.stale(readme: readme, root: root)
+        XCTAssertEqual(stale, [], "README tables differ from results/published; render them with `swift run iml-compare --readme README.md` after rerunning with scripts/reproduce-results.sh")
+    }
+
+    /// A block is rendered from the committed summary, and a changed number makes it stale.
+    func testABlockIsRenderedFromTheSummaryAndAChangeIsCaught() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("published-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let run = root.appendingPathComponent("results/published/toy")
+        var training = TrainingConfig(); training.epochs1 = 1; training.epochs2 = 1; training.batchSize = 16
+        var c = ProtocolConfig(); c.entities = 40
+        let summary = try Experiment(modality: ToyModality(), protocolConfig: c, seeds: [0, 1], training: training, concurrency: 1)
+            .run(in: try RunDirectory.create(run.path, force: false), log: { _ in })
+        let readme = "intro\n<!-- results: summary toy -->\nold\n<!-- /results -->\nend"
+        XCTAssertEqual(try PublishedResults.stale(readme: readme, root: root), ["<!-- results: summary toy -->"])
+        let rendered = try PublishedResults.rendered(readme: readme, root: root)
+        XCTAssertEqual(rendered, "intro\n<!-- results: summary toy -->\n" + summary.table() + "\n<!-- /results -->\nend")
+        XCTAssertEqual(try PublishedResults.stale(readme: rendered, root: root), [])
+        // One digit of the quoted table changed by hand is caught.
+        let edited = rendered.replacingOccurrences(of: "| 2 | d1consis | ", with: "| 2 | d1consis | 9")
+        XCTAssertNotEqual(edited, rendered)
+        XCTAssertEqual(try PublishedResults.stale(readme: edited, root: root), ["<!-- results: summary toy -->"])
+    }
+}

@@ -162,7 +162,7 @@ final class FigureTests: XCTestCase {
     }
 }
 
-/// Fake but plausible curves in the shape PROTOCOL.md section 2 expects.
+/// Fake but plausible curves in the shape docs/PROTOCOL.md section 2 expects.
 enum DemoFigure {
     static func curve(_ epochs: Int, start: Double, end: Double, rate: Double, wobble: Double) -> [Double] {
         (1...epochs).map { epoch in

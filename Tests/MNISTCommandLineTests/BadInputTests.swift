@@ -200,7 +200,7 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(outcome.status, 1)
         let line = outcome.stderr.split(separator: "\n").first.map(String.init) ?? ""
         XCTAssertTrue(line.hasPrefix("error: \(data.path)/\(images): SHA-256 of the decompressed content is "), line)
-        XCTAssertTrue(line.hasSuffix(", expected ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db (PROTOCOL.md section 3); the file is damaged or not the original MNIST, delete it and download or copy it again"), line)
+        XCTAssertTrue(line.hasSuffix(", expected ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db (docs/PROTOCOL.md section 3); the file is damaged or not the original MNIST, delete it and download or copy it again"), line)
     }
 
     // MARK: Options

@@ -1,0 +1,93 @@
+// The aggregation of a submitted run: once every array task has finished its seed, each point's
+// one-seed runs become one run directory with the files a local multi-seed run writes —
+// metrics.jsonl (the seeds' records in seed order, byte for byte what a local run writes, as
+// seeds train independently), summary.json, curves.png (same title and subtitle), tensorboard/,
+// the seeds' finished checkpoints, and config.json (the first task's, with the run's arguments
+// and seeds). A sweep also gets sweep.png and sweep.md.
+
+import Foundation
+import IMLBase
+
+extension SlurmSubmission {
+    /// Where a task's seed stands (from its directory's checkpoint).
+    public func status(_ task: Task) -> SeedStatus {
+        RunStatus.seeds(of: taskDirectory(task), expected: [task.seed]).first { $0.seed == task.seed }
+            ?? SeedStatus(seed: task.seed, state: .notStarted, epochs: [:])
+    }
+
+    /// Writes every point's run and, for a sweep, sweep.png and sweep.md. `experiment` makes the
+    /// Experiment a local `run` with the point's arguments would make (figure title and subtitle).
+    /// Refuses, naming the task and its log, while a task has not finished.
+    public func aggregate(experiment: (Point) throws -> Experiment) throws -> [RunSummary] {
+        for task in tasks {
+            let s = status(task)
+            if !s.finished {
+                throw IMLError("Task \(task.index) (\(describe(task))) has not finished (\(s.position)), so the results cannot be written yet; see its log \(logFile(task).path), then continue it with: \(tool) submit --resume \(directory.path)")
+            }
+        }
+        var summaries: [RunSummary] = []
+        for p in points.indices {
+            summaries.append(try aggregate(point: p, experiment: try experiment(points[p])))
+        }
+        if let sweep {
+            var reportPoints: [SweepReport.Point] = []
+            var title = ""
+            for p in points.indices {
+                let run = try FinishedRun(path: pointDirectory(p).path)
+                title = run.title
+                reportPoints.append(.init(value: points[p].value ?? .nan, directory: pointDirectory(p).path, summary: run.summary))
+            }
+            let shared = sweepArguments.isEmpty ? "defaults" : sweepArguments.joined(separator: " ")
+            let values = points.compactMap(\.value).map { JSON.format($0) }.joined(separator: ",")
+            try SweepReport.write(points: reportPoints, parameter: sweep, modalityTitle: title,
+                                  settings: "\(tool) sweep \(sweep.option) \(values); \(shared)", to: directory)
+        }
+        return summaries
+    }
+
+    /// "seed 1" or "alpha = 0.5, seed 1".
+    public func describe(_ task: Task) -> String {
+        (sweep.map { "\($0.rawValue) = \(JSON.format(points[task.point].value ?? .nan)), " } ?? "") + "seed \(task.seed)"
+    }
+
+    func aggregate(point p: Int, experiment: Experiment) throws -> RunSummary {
+        let mine = tasks.filter { $0.point == p }
+        let runs = try mine.map { try FinishedRun(path: taskDirectory($0).path) }
+        for (task, run) in zip(mine, runs).dropFirst() {
+            let a = runs[0].settings, b = run.settings
+            for key in Set(a.keys).union(b.keys).sorted() where a[key] != b[key] {
+                throw IMLError("Task \(task.index) in \(taskDirectory(task).path) was made with \(key) = \(b[key] ?? "nothing"), task \(mine[0].index) with \(a[key] ?? "nothing"); the tasks of one run must share their settings, so submit the run again.")
+            }
+        }
+        let records = zip(mine, runs).flatMap { task, run in run.records.filter { $0.seed == task.seed } }
+        let summary = RunSummary(modality: runs[0].modality, records: records, wallSeconds: runs.reduce(0) { $0 + $1.summary.wallSeconds })
+        let directory = RunDirectory(url: pointDirectory(p))
+        // config.json: the first task's, saying what a local run of these arguments says.
+        var config = try String(contentsOf: taskDirectory(mine[0]).appendingPathComponent(RunDirectory.configFile), encoding: .utf8)
+        config = try Self.replacingField("arguments", with: .array(points[p].arguments.map(JSON.string)), in: config)
+        config = try Self.replacingField("seeds", with: .array(mine.map { .int(Int($0.seed)) }), in: config)
+        try AtomicFile.write(config, to: directory.file(RunDirectory.configFile))
+        try directory.writeMetrics(records)
+        try TensorBoardLog(run: directory, settings: config).write(records)
+        for task in mine {
+            let name = "\(RunCheckpoints.directoryName)/seed-\(task.seed).checkpoint"
+            try AtomicFile.write(try Data(contentsOf: taskDirectory(task).appendingPathComponent(name)), to: directory.file(name))
+        }
+        try directory.write(summary.json, to: RunDirectory.summaryFile)
+        try CurvesFigure.write(records: records, title: experiment.title, settings: experiment.settingsLine,
+                               chance: experiment.modality.chance(experiment.protocolConfig), to: directory.file(RunDirectory.curvesFile))
+        return summary
+    }
+
+    /// `text` (a config.json this program wrote: pretty, one top-level field per line for
+    /// scalars and lists of scalars) with the top-level field `key` set to `value`.
+    static func replacingField(_ key: String, with value: JSON, in text: String) throws -> String {
+        var lines = text.components(separatedBy: "\n")
+        let prefix = "  \(JSON.quote(key)): "
+        guard let i = lines.firstIndex(where: { $0.hasPrefix(prefix) }) else {
+            throw IMLError("config.json has no field \"\(key)\"; it was written by another version of this program.")
+        }
+        lines[i] = prefix + value.serialized(pretty: true, indent: "  ") + (lines[i].hasSuffix(",") ? "," : "")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import MNIST
+import XCTest
+
+/// Golden numerics: a small fixed run of each tool, on the pinned Haswell kernel, must write the
+/// metrics.jsonl whose SHA-256 is committed here. Any change to what the code computes (a layer,
+/// the data order, a summation order) fails this test, on purpose.
+///
+/// If a change of numbers is intended: update the hash below to the one the failure prints, say
+/// so in the commit, and regenerate every number the README quotes (docs/reproducing.md).
+final class GoldenNumericsTests: XCTestCase {
+    static let settings = ["run", "--entities", "60", "--epochs1", "4", "--epochs2", "2", "--seeds", "2", "--blas-core", "Haswell"]
+    static let goldenMNIST = "0dcd75b80e3bd3daa06248df790287307ce9811636177899336de6640f8f0ce5"
+    static let goldenText = "40cd035751596032059c1ce0ecbefcf6a550d1009ab93affd0dbad6584ee9e26"
+
+    func check(tool: String, golden: String, environment: [String: String]) throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("golden-\(tool)-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let process = Process()
+        process.executableURL = try BadInputTests.tool(tool)
+        process.arguments = Self.settings + ["--out", out.path]
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        env["OPENBLAS_CORETYPE"] = nil  // the tool pins the kernel itself
+        process.environment = env
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, stderr)
+        let metrics = try Data(contentsOf: out.appendingPathComponent("metrics.jsonl"))
+        let digest = SHA256.hexDigest(metrics)
+        let command = "\(tool) \(Self.settings.joined(separator: " "))"
+        XCTAssertEqual(digest, golden, """
+            The numbers changed: `\(command)` wrote a metrics.jsonl with SHA-256 \(digest), the golden one is \(golden). \
+            If this change of numerics is intended, set the golden hash in Tests/MNISTCommandLineTests/GoldenNumericsTests.swift \
+            to \(digest) and regenerate the README's numbers (docs/reproducing.md); otherwise find what changed the arithmetic.
+            """)
+    }
+
+    func testGoldenMNISTRun() throws {
+        guard let mnist = ProcessInfo.processInfo.environment["MNIST_DIR"] else {
+            throw XCTSkip("MNIST_DIR is not set: the golden MNIST run needs the real dataset (CI sets MNIST_DIR).")
+        }
+        try check(tool: "mnist-iml", golden: Self.goldenMNIST, environment: ["MNIST_DIR": mnist])
+    }
+
+    func testGoldenTextRun() throws {
+        try check(tool: "text-iml", golden: Self.goldenText, environment: [:])
+    }
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Reruns every run the README quotes, into results/published/<name>/, on the pinned Haswell
+# OpenBLAS kernel (any x86-64 processor with AVX2 gives the same bytes). config.json and
+# summary.json of each are committed; scripts/render-results.sh then rewrites the README's tables.
+# Usage: scripts/reproduce-results.sh [NAME...]   (default: all, in this order; about 75 minutes
+# on 2 cores). Needs MNIST (see README). Runs that already finished are skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+swift build -c release --product mnist-iml >&2
+swift build -c release --product text-iml >&2
+bin=.build/release
+out=results/published
+pin=(--blas-core Haswell)
+
+declare -A commands=(
+  [mnist-default]="$bin/mnist-iml run --seeds 5"
+  [text-default]="$bin/text-iml run --seeds 5"
+  [mnist-seeds-5-9]="$bin/mnist-iml run --seeds 5 --first-seed 5"
+  [mnist-sweep-alpha]="$bin/mnist-iml sweep --alpha 0.5,0.75,0.9,1 --seeds 5"
+  [text-order-tve]="$bin/text-iml run --order tve --seeds 4"
+  [text-batch-documents]="$bin/text-iml run --batch-unit documents --seeds 5"
+  [mnist-sweep-batch]="$bin/mnist-iml sweep --batch-size 8,16,32,64,128,256 --seeds 5"
+)
+order=(mnist-default text-default mnist-seeds-5-9 mnist-sweep-alpha text-order-tve text-batch-documents mnist-sweep-batch)
+[ $# -gt 0 ] && order=("$@")
+
+for name in "${order[@]}"; do
+  command="${commands[$name]:-}"
+  if [ -z "$command" ]; then echo "unknown result $name; known: ${!commands[*]}" >&2; exit 2; fi
+  if [ -f "$out/$name/summary.json" ] || [ -f "$out/$name/sweep.md" ]; then echo "== $name: done, skipped" >&2; continue; fi
+  echo "== $name: $command ${pin[*]} --out $out/$name" >&2
+  $command "${pin[@]}" --out "$out/$name" > /dev/null
+done
+# Ten MNIST seeds: the default run and seeds 5-9, merged.
+if [ -f "$out/mnist-default/summary.json" ] && [ -f "$out/mnist-seeds-5-9/summary.json" ] && [ ! -f "$out/mnist-10-seeds/summary.json" ]; then
+  $bin/mnist-iml merge "$out/mnist-default" "$out/mnist-seeds-5-9" --out "$out/mnist-10-seeds" > /dev/null
+fi
