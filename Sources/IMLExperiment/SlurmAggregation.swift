@@ -37,7 +37,9 @@ extension SlurmSubmission {
                 title = run.title
                 reportPoints.append(.init(value: points[p].value ?? .nan, directory: pointDirectory(p).path, summary: run.summary))
             }
-            let shared = sweepArguments.isEmpty ? "defaults" : sweepArguments.joined(separator: " ")
+            // As a local sweep says it: without the options that only say where it ran.
+            let recorded = ExecutionSettings.recordedArguments(sweepArguments)
+            let shared = recorded.isEmpty ? "defaults" : recorded.joined(separator: " ")
             let values = points.compactMap(\.value).map { JSON.format($0) }.joined(separator: ",")
             try SweepReport.write(points: reportPoints, parameter: sweep, modalityTitle: title,
                                   settings: "\(tool) sweep \(sweep.option) \(values); \(shared)", to: directory)
