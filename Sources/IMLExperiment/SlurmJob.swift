@@ -151,6 +151,8 @@ public enum Slurm {
         return fields
     }
 
+    static let maximumTasks = 4_000_001
+
     /// "3", "0-2%2", "1,4-5" into task ids; nil when it is not a task list.
     public static func taskIDs(_ text: String) -> [Int]? {
         let list = text.split(separator: "%").first.map(String.init) ?? text
@@ -159,7 +161,10 @@ public enum Slurm {
             let bounds = part.split(separator: "-")
             if bounds.count == 1, let n = Int(bounds[0]) {
                 ids.append(n)
-            } else if bounds.count == 2, let a = Int(bounds[0]), let b = Int(bounds[1]), a <= b {
+            } else if bounds.count == 2, let a = Int(bounds[0]), let b = Int(bounds[1]), a >= 0, a <= b,
+                      b - a < maximumTasks - ids.count {
+                // Bounded: a damaged record must not ask for billions of ids (Slurm's own limit,
+                // MaxArraySize, is at most 4,000,001).
                 ids.append(contentsOf: a...b)
             } else {
                 return nil

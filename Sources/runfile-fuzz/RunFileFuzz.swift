@@ -23,6 +23,14 @@ func outcome(_ body: () throws -> String) -> String {
     }
 }
 
+/// Where the submission reader finds its input (it reads a directory).
+let submissionDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("runfile-fuzz-\(getpid())")
+let submissionFile: URL = {
+    let folder = submissionDirectory.appendingPathComponent(SlurmSubmission.folder)
+    try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder.appendingPathComponent(SlurmSubmission.recordFile)
+}()
+
 /// One input through every reader; returns a short description of each outcome.
 @discardableResult
 func readRunFiles(_ input: [UInt8]) -> String {
@@ -46,6 +54,13 @@ func readRunFiles(_ input: [UInt8]) -> String {
     outcomes.append(outcome {
         let computed = RunSummary(modality: "toy", records: FuzzCorpus.records(seed: 0), wallSeconds: 0)
         return "summary with \(try SummaryCheck.check(data, path: "summary.json", computed: computed, fix: "fix")) s"
+    })
+    // Readers other commands added: a published run's summary.json, a Slurm submission record.
+    outcomes.append(outcome { "published summary of \(try RunSummary(summaryJSON: data, file: "summary.json").seeds.count) seeds" })
+    outcomes.append(outcome {
+        try data.write(to: submissionFile)
+        let submission = try SlurmSubmission(reading: submissionDirectory)
+        return "submission of \(submission.points.count) points, \(submission.jobs.count) job entries"
     })
     for verify in [true, false] {
         outcomes.append(outcome {
@@ -93,6 +108,19 @@ enum FuzzCorpus {
                                        tensors: tensors, trainingCount: { _ in trainingCount })
     }
 
+    /// A Slurm submission record of a two-value sweep (as `submit` writes it).
+    static let submission = JSON.object([
+        ("format", .string("iml slurm submission 1")), ("tool", .string("mnist-iml")), ("tool_path", .string("/usr/bin/mnist-iml")),
+        ("working_directory", .string("/tmp")), ("created", .string("2026-11-27T12:00:00Z")),
+        ("sweep", .object([("parameter", .string("alpha")), ("arguments", .array([.string("--seeds"), .string("2")]))])),
+        ("points", .array([.object([("value", .string("0.5")), ("path", .string("alpha=0.5")), ("arguments", .array([.string("--alpha"), .string("0.5")]))]),
+                           .object([("value", .string("1")), ("path", .string("alpha=1")), ("arguments", .array([.string("--alpha"), .string("1")]))])])),
+        ("seeds", .array([.int(0), .int(1)])), ("execution_arguments", .array([.string("--data-dir"), .string("/data")])),
+        ("sbatch", .object([("partition", .string("debug")), ("cpus_per_task", .int(1)), ("array_throttle", .int(2))])),
+        ("jobs", .array([.object([("array_job", .int(41)), ("tasks", .string("0-3%2")), ("aggregate_job", .int(42)),
+                                  ("submitted", .string("2026-11-27T12:00:01Z"))])])),
+    ]).serialized(pretty: true) + "\n"
+
     static func write(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let metrics = (records(seed: 0) + records(seed: 1)).map { $0.json.serialized() + "\n" }.joined()
@@ -108,6 +136,7 @@ enum FuzzCorpus {
             ("config.json", Data(config.utf8)), ("metrics.jsonl", Data(metrics.utf8)), ("summary.json", Data(summary.utf8)),
             ("metrics-line", Data(records(seed: 0)[1].json.serialized().utf8)),
             ("seed-0-unfinished.checkpoint", checkpoint(finished: false)), ("seed-0-finished.checkpoint", checkpoint(finished: true)),
+            ("submission.json", Data(submission.utf8)),
         ]
         for (name, data) in files { try data.write(to: directory.appendingPathComponent(name)) }
     }
@@ -123,6 +152,7 @@ func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
 @main
 enum RunFileFuzz {
     static func main() {
+        atexit { try? FileManager.default.removeItem(at: submissionDirectory) }
         #if FUZZING
         var argc = CommandLine.argc
         var argv = CommandLine.unsafeArgv
