@@ -218,7 +218,8 @@ public enum ExecutionSettings {
     public static let keys: Set<String> = ["threads", "data_dir", "arguments", "package_version", "git_commit",
                                            "blas", "blas_core", "resumed", "merged_from"]
     /// The BLAS kernel: a different one changes float rounding, worth a note, not a refusal.
-    public static let kernelKeys: Set<String> = ["blas", "blas_core"]
+    /// ("blas" names OpenBLAS's version, build and kernel; blas_core repeats the kernel.)
+    public static let kernelKeys: Set<String> = ["blas"]
     /// The command-line options behind them, and those that only say where a run goes; a run's
     /// recorded arguments leave them out, so a run resumes on another machine without them.
     public static let options: Set<String> = ["--threads", "--data-dir", "--out", "--force", "--resume"]

@@ -8,7 +8,8 @@ public enum Merge {
     /// Checks that the runs can be merged, then writes config.json, metrics.jsonl, summary.json
     /// and curves.png into `out`. Returns the merged summary.
     @discardableResult
-    public static func merge(_ paths: [String], into out: String, force: Bool) throws -> RunSummary {
+    public static func merge(_ paths: [String], into out: String, force: Bool,
+                             log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> RunSummary {
         guard paths.count >= 2 else { throw IMLError("merge needs at least two run directories (got \(paths.count)).") }
         let runs = try paths.map(FinishedRun.init(path:))
         let first = runs[0]
@@ -16,6 +17,13 @@ public enum Merge {
             let a = first.settings, b = run.settings
             for key in Set(a.keys).union(b.keys).sorted() where a[key] != b[key] {
                 throw IMLError("Cannot merge \(first.name) and \(run.name): their setting \"\(key)\" differs (\(a[key] ?? "missing") vs \(b[key] ?? "missing")); merge only runs of the same settings.")
+            }
+            // Another BLAS kernel rounds differently: valid numbers, but not the bytes of one run.
+            for key in ExecutionSettings.kernelKeys.sorted() {
+                let x = first.config[key] as? String, y = run.config[key] as? String
+                if x != y {
+                    log("note: \(first.name) was made with \(key) = \(x ?? "unknown") and \(run.name) with \(y ?? "unknown"): the merged numbers are valid but not bit-identical to one run on one kernel.")
+                }
             }
         }
         var seen: [UInt64: String] = [:]

@@ -30,6 +30,19 @@ final class SweepMergeCompareTests: XCTestCase {
         }
     }
 
+    func testMergeNotesAnotherBLASKernel() throws {
+        let a = try run([0], name: "a"), b = try run([1], name: "b")
+        let config = URL(fileURLWithPath: b + "/config.json")
+        let text = try String(contentsOf: config, encoding: .utf8)
+        let line = text.split(separator: "\n").first { $0.hasPrefix("  \"blas\": ") }!
+        try text.replacingOccurrences(of: String(line), with: "  \"blas\": \"OpenBLAS 0.3.21 DYNAMIC_ARCH Haswell\",")
+            .write(to: config, atomically: true, encoding: .utf8)
+        var notes: [String] = []
+        try Merge.merge([a, b], into: base.appendingPathComponent("m").path, force: false) { notes.append($0) }
+        XCTAssertEqual(notes.count, 1)
+        XCTAssertTrue(notes.first?.hasSuffix("and b with OpenBLAS 0.3.21 DYNAMIC_ARCH Haswell: the merged numbers are valid but not bit-identical to one run on one kernel.") == true, "\(notes)")
+    }
+
     func testMergeRefusesDifferentSettingsAndSharedSeeds() throws {
         let a = try run([0], name: "a"), b = try run([1], name: "b", entities: 30), c = try run([0], name: "c")
         XCTAssertThrowsError(try Merge.merge([a, b], into: base.appendingPathComponent("m1").path, force: false)) {
