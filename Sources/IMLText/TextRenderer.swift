@@ -4,19 +4,27 @@
 //   question about attribute k: <bos> VARIABLE qk = ak .          (one document)
 //   evaluation prompt:          <bos> VARIABLE qk =               (the model's next token is the answer)
 //
-// `--order tve` puts the tag first: <bos> TAG VARIABLE qk = ak . Variables and tags are letter
-// strings, one token per letter. A definition is the question with the tag inserted, exactly as
-// the vision definition is the question image plus the tag strip.
+// `--order` arranges a definition's three parts, variable (v), tag (t) and the statement
+// `qk = ak` (e), in any of the six orders: tve gives <bos> TAG VARIABLE qk = ak ., evt gives
+// <bos> qk = ak VARIABLE TAG . Questions and prompts keep the variable first. Variables and tags
+// are letter strings, one token per letter. With vte and tve a definition is the question with the
+// tag inserted, as the vision definition is the question image plus the tag strip.
 
 import IMLBase
 import IMLProtocol
 
-/// Where a definition's tag goes relative to its variable.
+/// The order of a definition's variable (v), tag (t) and statement `qk = ak` (e).
 public enum WordOrder: String, Codable, CaseIterable, Sendable {
-    /// variable, tag, question: the order under which the paper found IML (its figure 4b).
+    /// variable, tag, statement: the order under which the paper found IML (its figure 4b).
     case vte
-    /// tag, variable, question.
-    case tve
+    case vet, tve, tev, evt, etv
+
+    public enum Part: Sendable { case variable, tag, statement }
+
+    /// The three parts in this order.
+    public var parts: [Part] {
+        rawValue.map { $0 == "v" ? .variable : $0 == "t" ? .tag : .statement }
+    }
 }
 
 public struct TextConfig: Codable, Equatable, Sendable {
@@ -71,18 +79,21 @@ public struct TextRenderer: Sendable {
 
     func letters(_ symbols: [Int]) -> [Int32] { symbols.map(vocabulary.letter) }
 
-    /// `<bos> VARIABLE TAG qk = ak .` (or TAG first with order tve); `tag` nil gives a question.
+    /// `<bos> VARIABLE TAG qk = ak .` (its parts in `config.order`); `tag` nil gives a question,
+    /// `<bos> VARIABLE qk = ak .`.
     public func document(entity: Int, tag: Int?, attribute k: Int, answer: Int) -> [Int32] {
-        var tokens = [TextVocabulary.bos]
         let variable = letters(instance.entities[entity].variable)
-        if let tag {
-            let tagTokens = letters(instance.tag(tag))
-            tokens += config.order == .vte ? variable + tagTokens : tagTokens + variable
-        } else {
-            tokens += variable
+        let statement = [vocabulary.question(k), TextVocabulary.equals, vocabulary.answer(answer)]
+        var tokens = [TextVocabulary.bos]
+        guard let tag else { return tokens + variable + statement + [TextVocabulary.period] }
+        for part in config.order.parts {
+            switch part {
+            case .variable: tokens += variable
+            case .tag: tokens += letters(instance.tag(tag))
+            case .statement: tokens += statement
+            }
         }
-        tokens += [vocabulary.question(k), TextVocabulary.equals, vocabulary.answer(answer), TextVocabulary.period]
-        return tokens
+        return tokens + [TextVocabulary.period]
     }
 
     /// A definition becomes T documents (one per attribute, all targets given), a question one.
@@ -99,8 +110,15 @@ public struct TextRenderer: Sendable {
 
     /// The document as text, with a space between variable and tag.
     public func text(of tokens: [Int32]) -> String {
-        let tagged = tokens.count == maxDocumentLength
-        let firstWord = config.order == .vte ? config.variableLength : config.tagLength
-        return vocabulary.decode(tokens, wordStarts: tagged ? [1 + firstWord] : [])
+        guard tokens.count == maxDocumentLength else { return vocabulary.decode(tokens, wordStarts: []) }
+        // A definition: where a letter part follows another directly (variable and tag), a space.
+        var starts: Set<Int> = [], cursor = 1, previousWasLetters = false
+        for part in config.order.parts {
+            let length = part == .variable ? config.variableLength : part == .tag ? config.tagLength : 3
+            if part != .statement && previousWasLetters { starts.insert(cursor) }
+            previousWasLetters = part != .statement
+            cursor += length
+        }
+        return vocabulary.decode(tokens, wordStarts: starts)
     }
 }

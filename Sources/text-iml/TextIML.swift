@@ -23,7 +23,7 @@ struct TextIML: ParsableCommand {
 struct TextOptions: ParsableArguments {
     @Option(help: "Letters per variable.") var varLength = TextConfig().variableLength
     @Option(help: "Letters per tag.") var tagLength = TextConfig().tagLength
-    @Option(help: "Word order of definitions: vte (variable, tag) or tve (tag, variable).") var order = TextConfig().order
+    @Option(help: "Order of a definition's variable (v), tag (t) and statement qk = ak (e): vte, vet, tve, tev, evt or etv.") var order = TextConfig().order
     @Option(help: "Transformer blocks.") var layers = TransformerLM.Config().layers
     @Option(help: "Model width (embedding size).") var width = TransformerLM.Config().width
     @Option(help: "Attention heads (must divide --width).") var heads = TransformerLM.Config().heads

@@ -58,6 +58,27 @@ final class DocumentTests: XCTestCase {
         XCTAssertEqual(renderer.text(of: document).split(separator: " ").count, 7, renderer.text(of: document))
     }
 
+    func testEveryWordOrderArrangesVariableTagAndStatement() throws {
+        for order in WordOrder.allCases {
+            let renderer = try makeRenderer(order: order, tagLength: 3)
+            let v = renderer.vocabulary, instance = renderer.instance
+            let definition = try XCTUnwrap(instance.stage2Train.first { $0.subset == .d1consis })
+            let k = 2, answer = definition.targets[k]
+            let parts: [Character: [Int32]] = [
+                "v": instance.entities[definition.entity].variable.map(v.letter),
+                "t": instance.tag(1).map(v.letter),
+                "e": [v.question(k), TextVocabulary.equals, v.answer(Int(answer))],
+            ]
+            let expected = [TextVocabulary.bos] + order.rawValue.flatMap { parts[$0]! } + [TextVocabulary.period]
+            XCTAssertEqual(renderer.documents(of: definition)[k], expected, order.rawValue)
+            // Variable and tag read as two words wherever they touch; the statement is three.
+            XCTAssertEqual(renderer.text(of: expected).split(separator: " ").count, 7, "\(order.rawValue): \(renderer.text(of: expected))")
+            // Questions and prompts do not depend on the order.
+            XCTAssertEqual(renderer.prompt(entity: definition.entity, attribute: k),
+                           [TextVocabulary.bos] + parts["v"]! + [v.question(k), TextVocabulary.equals])
+        }
+    }
+
     func testTextAndVisionRenderingsOfASeedShareEntitiesSubsetsAndHeldOutAttributes() throws {
         var config = ProtocolConfig()
         config.entities = 300
