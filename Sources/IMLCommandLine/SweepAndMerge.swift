@@ -27,7 +27,7 @@ public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {
         if arguments.contains("--help") || arguments.contains("-h") {
             print(Self.helpMessage())
             print("Options of every run of the sweep:\n")
-            print(Run.helpMessage().components(separatedBy: "\nOPTIONS:\n").dropFirst().joined())
+            print(optionsSection(Run.helpMessage()))
             return
         }
         try reportingErrors {
@@ -183,7 +183,12 @@ public struct MergeRuns: ParsableCommand {
 public func printToolHelp<Tool: ParsableCommand, Run: ParsableCommand>(_ tool: Tool.Type, run: Run.Type) {
     print(Tool.helpMessage())
     print("\nOptions of `run` (the default subcommand):\n")
-    print(Tool.helpMessage(for: Run.self).components(separatedBy: "\nOPTIONS:\n").dropFirst().joined())
+    print(optionsSection(Tool.helpMessage(for: Run.self)))
+}
+
+/// The OPTIONS part of an ArgumentParser help text.
+func optionsSection(_ help: String) -> String {
+    help.components(separatedBy: "\nOPTIONS:\n").dropFirst().joined()
 }
 
 /// Answers `--help` with printToolHelp when it is the tool's only argument; else parses and runs.

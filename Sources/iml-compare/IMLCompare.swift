@@ -24,7 +24,9 @@ struct IMLCompare: ParsableCommand {
         try reportingErrors {
             if let readme {
                 let url = URL(fileURLWithPath: readme), root = url.deletingLastPathComponent()
-                let text = try String(contentsOf: url, encoding: .utf8)
+                guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+                    throw IMLError("Cannot read \(readme); give the path of the README whose results tables to render (the repository's README.md).")
+                }
                 let stale = try PublishedResults.stale(readme: text, root: root)
                 if check {
                     if !stale.isEmpty {

@@ -50,8 +50,9 @@ final class BadInputTests: XCTestCase {
     }
 
     /// Asserts that the command fails with exit status `status` and `line` as its first stderr line.
-    func assertFails(_ arguments: [String], _ line: String, status: Int32 = 1, file: StaticString = #filePath, lineNumber: UInt = #line) throws {
-        let outcome = try mnistIML(arguments)
+    func assertFails(_ arguments: [String], _ line: String, status: Int32 = 1, tool: String = "mnist-iml",
+                     file: StaticString = #filePath, lineNumber: UInt = #line) throws {
+        let outcome = try mnistIML(arguments, tool: tool)
         XCTAssertEqual(outcome.status, status, "mnist-iml \(arguments.joined(separator: " ")): \(outcome.stderr)", file: file, line: lineNumber)
         XCTAssertEqual(outcome.stderr.split(separator: "\n").first.map(String.init), line, "mnist-iml \(arguments.joined(separator: " "))",
                        file: file, line: lineNumber)

@@ -97,4 +97,32 @@ extension BadInputTests {
                         "error: The run in \(killed) was made with epochs1 = 3, but this command gives epochs1 = 4; leave that option out to continue with the run's value, or start a new run with --out.")
         XCTAssertEqual(try mnistIML(["run", "--resume", killed, "--data-dir", data.path, "--epochs1", "3"]).status, 0)
     }
+
+    func testAKernelOpenBLASDoesNotHaveIsRefusedAndNothingIsWritten() throws {
+        let data = try dataset("train")
+        let out = base.appendingPathComponent("bogus-kernel").path
+        try assertFails(["run"] + tinyRun(data) + ["--blas-core", "Bogus", "--out", out],
+                        "error: OpenBLAS did not take --blas-core Bogus (it runs its \(try kernelInUse()) kernel): this build has no such kernel or this processor cannot run it; name another, e.g. Haswell (any x86-64 processor with AVX2), SkylakeX, Cooperlake, Zen, Sandybridge, or leave the option out.")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+
+    /// The kernel OpenBLAS picks here by itself, as a run records it.
+    func kernelInUse() throws -> String {
+        let data = try dataset("kernel")
+        let out = base.appendingPathComponent("kernel-run").path
+        XCTAssertEqual(try mnistIML(["run"] + tinyRun(data) + ["--seeds", "1", "--epochs1", "1", "--epochs2", "0", "--out", out]).status, 0)
+        return try XCTUnwrap(config(out)["blas_core"] as? String)
+    }
+
+    func testReadmeRenderingRefusesAMissingReadmeOrRun() throws {
+        try assertFails(["--readme", base.appendingPathComponent("none/README.md").path],
+                        "error: Cannot read \(base.appendingPathComponent("none/README.md").path); give the path of the README whose results tables to render (the repository's README.md).",
+                        tool: "iml-compare")
+        let readme = base.appendingPathComponent("README.md")
+        try "intro\n<!-- results: summary nope -->\nold\n<!-- /results -->\n".write(to: readme, atomically: true, encoding: .utf8)
+        try assertFails(["--readme", readme.path],
+                        "error: \(base.path)/results/published/nope/config.json is missing; rerun it with scripts/reproduce-results.sh nope.",
+                        tool: "iml-compare")
+        XCTAssertEqual(try String(contentsOf: readme, encoding: .utf8), "intro\n<!-- results: summary nope -->\nold\n<!-- /results -->\n")
+    }
 }
