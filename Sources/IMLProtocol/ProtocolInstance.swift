@@ -106,9 +106,7 @@ public struct ProtocolInstance: Sendable {
         for s in [Subset.qd1incons, .qd2incons] {
             let group = (0..<E).filter { subsetOf[$0] == s }
             guard !group.isEmpty else { continue }
-            guard group.count >= 2 else {
-                throw IMLError("The subset \(s.rawValue) has a single entity, so its definition cannot state another entity's facts; use more entities or an alpha that gives it none or at least two.")
-            }
+            // config.validate() refused a group of one (it has no derangement).
             let sigma = Self.derangement(group.count, &definitionRNG)
             for (i, e) in group.enumerated() { defined[e] = attributes[group[sigma[i]]] }
         }
