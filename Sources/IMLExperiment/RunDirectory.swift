@@ -95,17 +95,9 @@ public enum Provenance {
     public static let packageVersion = "0.1.0"
 
     public static func gitCommit() -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "rev-parse", "--short=12", "HEAD"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let outcome = try? ChildProcess.run("git", ["rev-parse", "--short=12", "HEAD"], timeout: 10),
+              outcome.status == 0 else { return nil }
+        let out = outcome.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         return out.isEmpty ? nil : out
     }
 }

@@ -40,41 +40,11 @@ public enum Slurm {
     /// Runs `executable` with `arguments`, waits at most `timeout` seconds (then kills it) and
     /// returns what it printed. Throws only when it cannot be started.
     public static func run(_ executable: String, _ arguments: [String], timeout: Double = 60) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let outPipe = Pipe(), errPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw IMLError("Cannot start \(executable) (\(error.localizedDescription)).")
-        }
-        // Read both pipes while the command runs, so neither can fill up and block it.
-        let out = Collected(), err = Collected()
-        let group = DispatchGroup()
-        for (pipe, box) in [(outPipe, out), (errPipe, err)] {
-            group.enter()
-            DispatchQueue.global().async { box.data = pipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        }
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(5_000) }
-        var timedOut = false
-        if process.isRunning {
-            timedOut = true
-            process.terminate()
-        }
-        process.waitUntilExit()
-        group.wait()
-        var stderr = String(decoding: err.data, as: UTF8.self)
-        if timedOut { stderr += "\n\(URL(fileURLWithPath: executable).lastPathComponent) did not answer within \(Int(timeout)) s" }
-        return Output(status: timedOut ? 124 : process.terminationStatus, stdout: String(decoding: out.data, as: UTF8.self), stderr: stderr)
+        let outcome = try ChildProcess.run(executable, arguments, environment: environment, timeout: timeout)
+        var stderr = outcome.stderr
+        if outcome.timedOut { stderr += "\n\(URL(fileURLWithPath: executable).lastPathComponent) did not answer within \(Int(timeout)) s" }
+        return Output(status: outcome.timedOut ? 124 : outcome.status, stdout: outcome.stdout, stderr: stderr)
     }
-
-    /// What one reader thread collected (read after the DispatchGroup is done).
-    private final class Collected: @unchecked Sendable { var data = Data() }
 
     /// Refuses, in one sentence naming what is missing, when this machine cannot submit jobs:
     /// sbatch is not installed, or the controller does not answer `scontrol ping`.

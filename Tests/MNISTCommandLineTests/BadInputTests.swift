@@ -29,20 +29,12 @@ final class BadInputTests: XCTestCase {
 
     /// Runs mnist-iml (or `tool`) with `arguments` (in `base`, MNIST_DIR unset) and waits for it.
     @discardableResult
-    func mnistIML(_ arguments: [String], tool: String = "mnist-iml", until: ((Process) -> Void)? = nil) throws -> Outcome {
-        let process = Process()
-        process.executableURL = try Self.tool(tool)
-        process.arguments = arguments
-        process.currentDirectoryURL = base
+    func mnistIML(_ arguments: [String], tool: String = "mnist-iml", until: ((ChildProcess) -> Void)? = nil) throws -> Outcome {
         var environment = ProcessInfo.processInfo.environment
         environment["MNIST_DIR"] = nil
-        process.environment = environment
         let out = base.appendingPathComponent("stdout-\(UUID().uuidString)"), err = base.appendingPathComponent("stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
+        let process = try ChildProcess(try Self.tool(tool).path, arguments, environment: environment, directory: base.path,
+                                       stdout: .file(out.path), stderr: .file(err.path))
         until?(process)
         process.waitUntilExit()
         return Outcome(status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),

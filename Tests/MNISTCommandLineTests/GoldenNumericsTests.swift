@@ -1,4 +1,5 @@
 import Foundation
+import IMLBase
 import MNIST
 import XCTest
 
@@ -16,20 +17,11 @@ final class GoldenNumericsTests: XCTestCase {
     func check(tool: String, golden: String, environment: [String: String]) throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("golden-\(tool)-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
-        let process = Process()
-        process.executableURL = try BadInputTests.tool(tool)
-        process.arguments = Self.settings + ["--out", out.path]
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
         env["OPENBLAS_CORETYPE"] = nil  // the tool pins the kernel itself
-        process.environment = env
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, stderr)
+        let outcome = try ChildProcess.run(try BadInputTests.tool(tool).path, Self.settings + ["--out", out.path], environment: env)
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
         let metrics = try Data(contentsOf: out.appendingPathComponent("metrics.jsonl"))
         let digest = SHA256.hexDigest(metrics)
         let command = "\(tool) \(Self.settings.joined(separator: " "))"

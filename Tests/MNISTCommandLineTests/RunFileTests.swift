@@ -1,4 +1,5 @@
 import Foundation
+import IMLBase
 import XCTest
 
 /// The run-file catalogue (docs/reliability.md, "Run files"), through the built tools: every
@@ -407,16 +408,8 @@ extension BadInputTests {
     }
 
     static func command(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        let outcome = try ChildProcess.run(path, arguments, timeout: 60, stderrToStdout: true)
+        return (outcome.status, outcome.stdout)
     }
 
     // MARK: Sweeps

@@ -52,26 +52,19 @@ final class SubmitTests: XCTestCase {
 
     static func run(_ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String] = [:],
                     timeout: Double = 120) throws -> Outcome {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment
         env["MNIST_DIR"] = nil
         for (k, v) in environment { env[k] = v }
-        process.environment = env
+        // Files, not pipes: the daemons slurm-up.sh starts would hold a pipe open.
         let id = UUID().uuidString
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("submit-test-out-\(id)")
         let err = FileManager.default.temporaryDirectory.appendingPathComponent("submit-test-err-\(id)")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: err) }
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
+        let process = try ChildProcess(executable.path, arguments, environment: env, directory: directory.path,
+                                       stdout: .file(out.path), stderr: .file(err.path))
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { process.terminate() }
+        if process.isRunning { process.send(SIGTERM) }
         process.waitUntilExit()
         return Outcome(status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
                        stderr: try String(contentsOf: err, encoding: .utf8))
@@ -487,15 +480,9 @@ final class SubmitTests: XCTestCase {
         let data = try dataset("data")
         let stopped = base.appendingPathComponent("stopped"), whole = base.appendingPathComponent("whole")
         let options = settings(data, epochs1: 6, seeds: 2)
-        let process = Process()
-        process.executableURL = try Self.tool("mnist-iml")
-        process.arguments = ["run"] + options + ["--threads", "2", "--out", stopped.path]
-        process.currentDirectoryURL = base
         let err = base.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: err)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(try Self.tool("mnist-iml").path, ["run"] + options + ["--threads", "2", "--out", stopped.path],
+                                       directory: base.path, stdout: .null, stderr: .file(err.path))
         let checkpoint = stopped.appendingPathComponent("checkpoints/seed-0.checkpoint")
         while process.isRunning && !FileManager.default.fileExists(atPath: checkpoint.path) { usleep(2_000) }
         kill(process.processIdentifier, SIGTERM)
