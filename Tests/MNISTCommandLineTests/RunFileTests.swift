@@ -352,7 +352,7 @@ extension BadInputTests {
                 kill(pid, ending == "Ctrl-C" ? SIGINT : SIGKILL)
                 kill(pid, SIGCONT)
             }
-            XCTAssertEqual(first.status, ending == "Ctrl-C" ? 130 : SIGKILL, first.stderr)
+            XCTAssertEqual(first.status, ending == "Ctrl-C" ? 130 : 128 + SIGKILL, first.stderr)
             // The claim ended with the process: the run continues, to the same numbers.
             let resumed = try mnistIML(["run", "--resume", out.path, "--data-dir", f.data.path])
             XCTAssertEqual(resumed.status, 0, "after \(ending): \(resumed.stderr)")
@@ -428,7 +428,7 @@ extension BadInputTests {
             while process.isRunning && !FileManager.default.fileExists(atPath: checkpoint) { usleep(1_000) }
             kill(process.processIdentifier, SIGKILL)
         }
-        XCTAssertEqual(outcome.status, SIGKILL)
+        XCTAssertEqual(outcome.status, 128 + SIGKILL)
         XCTAssertFalse(FileManager.default.fileExists(atPath: killed.appendingPathComponent("batch-size=16/summary.json").path))
         let resumed = try mnistIML(["sweep", "--resume", killed.path, "--data-dir", f.data.path, "--threads", "1"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
