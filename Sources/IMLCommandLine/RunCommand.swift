@@ -55,8 +55,9 @@ extension RunnableCommand {
             }
             throw error
         }
-        let experiment = Experiment(modality: modality, protocolConfig: protocolConfig, seeds: run.seedList, training: training,
+        var experiment = Experiment(modality: modality, protocolConfig: protocolConfig, seeds: run.seedList, training: training,
                                     concurrency: run.threads, arguments: ExecutionSettings.recordedArguments(arguments))
+        experiment.saveEvery = run.saveEvery
         let summary = try experiment.run(in: directory)
         print(summary.table())
         print(String(format: "wall time %.1f s; ", summary.wallSeconds)

@@ -92,6 +92,9 @@ public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
     @Option(help: ArgumentHelp("Pin OpenBLAS's kernel, so the run gives the same bytes on any machine that has it (e.g. Haswell, which every x86-64 processor with AVX2 runs); default: the one OpenBLAS picks for this processor.",
                                valueName: "name"))
     public var blasCore: String?
+    @Option(help: ArgumentHelp("Keep each seed's weights also at every K-th epoch of stage 1 (and before it), for `analyze` along training; the end of each stage is always kept.",
+                               valueName: "K"))
+    public var saveEvery: Int?
     @Flag(help: "Smoke-test preset that finishes in well under a minute: fewer entities, epochs and seeds where not given.")
     public var quick = false
     @Flag(help: "Overwrite an existing run in --out.")
@@ -117,6 +120,7 @@ public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
         if firstSeed > UInt64(Int.max) - UInt64(count - 1) {
             throw IMLError("--first-seed \(firstSeed) with --seeds \(count) goes past the largest seed, \(Int.max); use a smaller --first-seed.")
         }
+        if let saveEvery, saveEvery < 1 { throw IMLError("--save-every must be a whole number of epochs, at least 1 (got \(saveEvery)).") }
         var t = TrainingConfig()
         t.epochs1 = epochs1 ?? (quick ? QuickPreset.epochs : Defaults.epochs1)
         t.epochs2 = epochs2 ?? (quick ? QuickPreset.epochs : t.epochs2)

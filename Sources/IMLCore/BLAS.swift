@@ -1,4 +1,5 @@
-// Matrix products through OpenBLAS' cblas_sgemm, row-major.
+// Matrix products through OpenBLAS, row-major: cblas_sgemm for the layers, cblas_sgemv for the
+// linear probe.
 //
 //   C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C[M,N]
 //   op(A) = A (stored M x K, lda >= K) or A^T (A stored K x M, lda >= M); likewise for B.
@@ -22,6 +23,18 @@ public enum BLAS {
                     transA ? CblasTrans : CblasNoTrans,
                     transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Matrix-vector product through cblas_sgemv, row-major A stored M x N (lda >= N):
+    ///   y[M] = alpha * A x[N] + beta * y    (trans false)
+    ///   y[N] = alpha * A^T x[M] + beta * y  (trans true)
+    @inline(__always)
+    public static func sgemv(trans: Bool = false, m: Int, n: Int, alpha: Float = 1,
+                             a: UnsafePointer<Float>, lda: Int? = nil,
+                             x: UnsafePointer<Float>, beta: Float = 0,
+                             y: UnsafeMutablePointer<Float>) {
+        cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), alpha, a, Int32(lda ?? n), x, 1, beta, y, 1)
     }
 
     /// Threads OpenBLAS may use. Single-threaded BLAS makes results bit-identical run to run.

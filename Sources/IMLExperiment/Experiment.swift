@@ -17,6 +17,9 @@ public struct Experiment {
     /// The command line that made the run, without execution-only options (ExecutionSettings):
     /// `run --resume DIR` alone repeats it.
     public var arguments: [String]
+    /// Keep each seed's weights at stage-1 epochs that are multiples of this too (RunModels);
+    /// the end of every stage is always kept.
+    public var saveEvery: Int? = nil
 
     public init(modality: Modality, protocolConfig: ProtocolConfig, seeds: [UInt64], training: TrainingConfig,
                 concurrency: Int, arguments: [String] = []) {
@@ -106,6 +109,10 @@ public struct Experiment {
         let settingsText = try String(contentsOf: directory.file(RunDirectory.configFile), encoding: .utf8)
         let tensorBoard = TensorBoardLog(run: directory, settings: settingsText)
         let checkpoints = try RunCheckpoints(directory: directory, seeds: seeds, resuming: directory.resumes, tensorBoard: tensorBoard)
+        let models = RunModels(run: directory.url, saveEvery: saveEvery, training: training)
+        if !directory.resumes, FileManager.default.fileExists(atPath: models.root.path) {
+            try FileManager.default.removeItem(at: models.root)  // left by the run that --force replaces
+        }
         var states: [String] = []
         if directory.resumes {
             // Every checkpoint is checked before any seed trains, so a bad one changes no file.
@@ -128,7 +135,7 @@ public struct Experiment {
         let modality = self.modality, base = self
         do {
             records = try SeedRunner.run(seeds: seeds, concurrency: concurrency, training: training, stages: stages,
-                                         checkpoints: checkpoints, stop: stop,
+                                         checkpoints: checkpoints, models: models, stop: stop,
                                          makeTask: { seed in try firstTask.take(seed: seed) ?? modality.makeTask(base.protocolConfig(seed: seed)) },
                                          progress: ProgressDisplay(seeds: seeds.count))
         } catch is SeedRunner.Stopped {

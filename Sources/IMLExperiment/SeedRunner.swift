@@ -24,7 +24,7 @@ public enum SeedRunner {
     /// fails), the running seeds save and stop after their current batch, no new seed starts, and
     /// Stopped (or the failure) is thrown.
     public static func run(seeds: [UInt64], concurrency: Int, training: TrainingConfig, stages: [Int] = [1, 2],
-                           checkpoints: RunCheckpoints?, stop: StopFlag?,
+                           checkpoints: RunCheckpoints?, models: RunModels? = nil, stop: StopFlag?,
                            makeTask: @escaping (UInt64) throws -> TrainingTask,
                            progress: ProgressDisplay?) throws -> [MetricRecord] {
         let workers = max(1, min(concurrency, seeds.count))
@@ -43,9 +43,15 @@ public enum SeedRunner {
                             shared.finish(index, saved.records)
                             continue
                         }
-                        let trainer = Trainer(task: try makeTask(seed), config: training, seed: seed)
+                        let task = try makeTask(seed)
+                        let trainer = Trainer(task: task, config: training, seed: seed)
                         try trainer.run(stages: stages, from: saved, saveCheckpoint: { try checkpoints?.save($0) },
-                                        shouldStop: { shared.shouldStop }) { progress?.update($0) }
+                                        shouldStop: { shared.shouldStop },
+                                        evaluated: { stage, epoch in
+                                            if let models, models.wants(stage: stage, epoch: epoch) {
+                                                try models.save(seed: seed, stage: stage, epoch: epoch, parameters: task.parameters)
+                                            }
+                                        }) { progress?.update($0) }
                         shared.finish(index, trainer.records)
                     } catch is TrainingStopped {
                         return

@@ -97,11 +97,12 @@ public final class Trainer {
 
     /// Trains `stages`, or continues from `saved`. After every epoch the state goes to
     /// `saveCheckpoint`; when `shouldStop` turns true, training stops after the current batch,
-    /// saves, and throws TrainingStopped.
+    /// saves, and throws TrainingStopped. `evaluated(stage, epoch)` is called after every
+    /// evaluation (epoch 0 of a stage included), while the network holds that point's weights.
     public func run(stages: [Int] = [1, 2], from saved: TrainingState? = nil,
                     saveCheckpoint: (TrainingState) throws -> Void = { _ in }, shouldStop: () -> Bool = { false },
+                    evaluated: (_ stage: Int, _ epoch: Int) throws -> Void = { _, _ in },
                     progress: (TrainingProgress) -> Void = { _ in }) throws {
-        let instance = task.instance
         let total = stages.reduce(0) { $0 + task.trainingCount(stage: $1) * config.epochs(stage: $1) }
         var done = 0
         if let saved {
@@ -123,6 +124,7 @@ public final class Trainer {
             } else {
                 optimizer.reset()  // stage 2 starts a fresh optimizer from the stage-1 weights
                 headline = evaluate(stage: stage, epoch: 0)
+                try evaluated(stage, 0)
                 progress(TrainingProgress(seed: seed, stage: stage, epoch: 0, epochs: epochs, examplesDone: done,
                                           examplesTotal: total, loss: .nan, headline: headline, evaluated: true))
             }
@@ -158,6 +160,7 @@ public final class Trainer {
                 let epochLoss = lossSum / Double(max(1, order.count))
                 records.append(.trainLoss(seed: seed, stage: stage, epoch: epoch, loss: epochLoss))
                 headline = evaluate(stage: stage, epoch: epoch)
+                try evaluated(stage, epoch)
                 progress(TrainingProgress(seed: seed, stage: stage, epoch: epoch, epochs: epochs, examplesDone: done,
                                           examplesTotal: total, loss: epochLoss, headline: headline, evaluated: true))
                 try saveCheckpoint(state(stage: stage, epochsDone: epoch, batchStart: 0, lossSum: 0, steps: 0, examplesDone: done,

@@ -23,6 +23,28 @@ public protocol TrainingTask: AnyObject {
     func lossAndGradient(stage: Int, examples: ArraySlice<Int>) -> Float
     /// The predicted class of the asked attribute, for every question of `set`.
     func predict(_ set: EvalSet) -> [Int]
+
+    // For `analyze` (gradient alignment and probes on saved models):
+    /// The loss of `example` alone (any protocol example, trained on or not), scored as training
+    /// scores it, accumulating its gradient into the parameters' gradients.
+    func lossAndGradient(of example: Example) -> Float
+    /// The activations of every probed layer for each question of `set`, in the network's order.
+    func probeFeatures(_ set: EvalSet) -> [ProbeLayer]
+}
+
+/// One layer's activations for a list of inputs: [count, dimension], row-major.
+public struct ProbeLayer {
+    /// E.g. "conv 2" or "block 1 @ position 3"; `layer` and `position` name it for figures.
+    public var name: String { position.map { "\(layer) @ position \($0)" } ?? layer }
+    public var layer: String
+    /// The token position for sequence models (nil for one vector per input).
+    public var position: Int?
+    public var dimension: Int
+    public var values: [Float]
+
+    public init(layer: String, position: Int? = nil, dimension: Int, values: [Float]) {
+        self.layer = layer; self.position = position; self.dimension = dimension; self.values = values
+    }
 }
 
 extension TrainingTask {

@@ -43,6 +43,10 @@ public struct Example: Equatable, Sendable {
     public var targets: [Int32]
     public var subset: Subset
 
+    public init(entity: Int, kind: ExampleKind, tag: Int?, targets: [Int32], subset: Subset) {
+        self.entity = entity; self.kind = kind; self.tag = tag; self.targets = targets; self.subset = subset
+    }
+
     /// The attribute a question asks (its only supervised head).
     public var askedAttribute: Int? {
         kind == .question ? targets.firstIndex(where: { $0 >= 0 }) : nil

@@ -184,4 +184,39 @@ public final class TextTask: TrainingTask {
         guard let prompts = promptTokens[set.subset] else { return [] }
         return predictedTokens(prompts: prompts).map { renderer.vocabulary.answerClass(of: $0) ?? -1 }
     }
+
+    // MARK: Analyses
+
+    /// The mean next-token loss over the example's documents (a definition's T, a question's one).
+    public func lossAndGradient(of example: Example) -> Float {
+        let documents = renderer.documents(of: example)
+        let length = (documents.map(\.count).max() ?? 1) - 1
+        var inputs: [Int32] = [], targets: [Int32] = []
+        for document in documents {
+            for t in 0..<length { inputs.append(t < document.count ? document[t] : TextVocabulary.pad) }
+            for t in 1...length { targets.append(t < document.count ? document[t] : -1) }
+        }
+        let logits = model.forward(tokens: inputs, batch: documents.count, length: length)
+        let value = loss.forward(logits: logits, rows: targets.count, classes: model.config.vocabularySize, targets: targets)
+        model.backward(loss.backward())
+        return value
+    }
+
+    /// The residual stream after the embedding and after each block, at every position of each
+    /// question's prompt ("<bos> VARIABLE qk =").
+    public func probeFeatures(_ set: EvalSet) -> [ProbeLayer] {
+        guard let prompts = promptTokens[set.subset], !set.questions.isEmpty else { return [] }
+        let p = renderer.promptLength, d = model.config.width, count = prompts.count / p
+        let streams = model.residualStreams(tokens: prompts, batch: count, length: p)
+        var layers: [ProbeLayer] = []
+        for (l, stream) in streams.enumerated() {
+            for position in 0..<p {
+                var values: [Float] = []
+                values.reserveCapacity(count * d)
+                for q in 0..<count { values += stream[((q * p + position) * d)..<((q * p + position + 1) * d)] }
+                layers.append(ProbeLayer(layer: l == 0 ? "embedding" : "block \(l)", position: position, dimension: d, values: values))
+            }
+        }
+        return layers
+    }
 }

@@ -82,6 +82,18 @@ public final class TransformerLM: Layer {
         embedding.backward(dx)
     }
 
+    /// tokens [B*S] -> the residual stream [B, S, D] after the embedding and after each block
+    /// (for probes; no backward).
+    public func residualStreams(tokens: [Int32], batch: Int, length: Int) -> [[Float]] {
+        var x = embedding.forward(tokens: tokens, batch: batch, length: length)
+        var streams = [Array(x.buffer)]
+        for block in blocks {
+            x = block.forward(x)
+            streams.append(Array(x.buffer))
+        }
+        return streams
+    }
+
     /// tokens [B*S] -> logits [B, V] of position S-1 of every sequence (no backward).
     public func lastPositionLogits(tokens: [Int32], batch: Int, length: Int) -> Tensor {
         var x = embedding.forward(tokens: tokens, batch: batch, length: length)

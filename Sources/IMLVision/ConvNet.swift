@@ -91,15 +91,21 @@ public final class ConvNetMLP: Layer {
     }
 
     /// images [B, Cin, H, W] -> logits [B, T*C] (the last Linear's buffer, valid until the next forward).
-    public func forward(_ images: Tensor) -> Tensor {
+    /// `observe` sees each block's output [B, c, h, w] ("conv i") and each hidden layer's
+    /// [B, h] ("hidden i") as it is computed (for probes; the buffers change on the next forward).
+    public func forward(_ images: Tensor, observe: ((String, Tensor) -> Void)? = nil) -> Tensor {
         precondition(images.shape.count == 4 && images.shape[1] == config.inputChannels
                      && images.shape[2] == config.height && images.shape[3] == config.width,
                      "ConvNetMLP expects images [batch, \(config.inputChannels), \(config.height), \(config.width)], got \(images.shape)")
         var x = images
-        for conv in convs { x = conv.forward(x) }
+        for (i, conv) in convs.enumerated() {
+            x = conv.forward(x)
+            observe?("conv \(i + 1)", x)
+        }
         // Linear reads the pooled [B, C, h, w] map as [B, C*h*w]: NCHW is already that layout.
         for i in hiddenReLUs.indices {
             x = hiddenReLUs[i].forward(linears[i].forward(x))
+            observe?("hidden \(i + 1)", x)
         }
         return linears[linears.count - 1].forward(x)
     }

@@ -152,4 +152,33 @@ public final class VisionTask: TrainingTask {
         }
         return zip(set.questions, rows).map { q, row in predictedByRowAndHead[row * heads + q.attribute] }
     }
+
+    // MARK: Analyses
+
+    public func lossAndGradient(of example: Example) -> Float {
+        renderer.render(example).withUnsafeBufferPointer { loadInput($0, rows: [0]) }
+        let logits = model.forward(input)
+        let value = loss.forward(logits: logits, rows: heads, classes: classes, targets: example.targets,
+                                 groupSize: lossAverage == .heads ? 1 : heads)
+        model.backward(loss.backward())
+        return value
+    }
+
+    /// After each conv block (flattened c*h*w) and each hidden layer, for each question's image.
+    public func probeFeatures(_ set: EvalSet) -> [ProbeLayer] {
+        guard let images = evalImages[set.subset], let rows = evalRow[set.subset] else { return [] }
+        var layers: [ProbeLayer] = []
+        images.withUnsafeBufferPointer { source in
+            for (q, row) in rows.enumerated() {
+                loadInput(source, rows: [row])
+                var index = 0
+                _ = model.forward(input) { name, activation in
+                    if q == 0 { layers.append(ProbeLayer(layer: name, dimension: activation.count, values: [])) }
+                    layers[index].values.append(contentsOf: activation.buffer)
+                    index += 1
+                }
+            }
+        }
+        return layers
+    }
 }

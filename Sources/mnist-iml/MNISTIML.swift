@@ -13,7 +13,7 @@ struct MNISTIML: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mnist-iml",
         abstract: "Implicit meta-learning on MNIST: tagged definitions, questions, two training stages.",
-        subcommands: [Run.self, SweepCommand<Run>.self, MergeRuns.self, Render.self,
+        subcommands: [Run.self, SweepCommand<Run>.self, MergeRuns.self, AnalyzeCommand<Run>.self, Render.self,
                        SubmitCommand<Run>.self, StatusCommand.self, AggregateCommand<Run>.self],
         defaultSubcommand: Run.self)
 

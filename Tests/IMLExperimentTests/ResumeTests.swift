@@ -21,6 +21,8 @@ final class HookedTask: TrainingTask {
         return loss
     }
     func predict(_ set: EvalSet) -> [Int] { inner.predict(set) }
+    func lossAndGradient(of example: Example) -> Float { inner.lossAndGradient(of: example) }
+    func probeFeatures(_ set: EvalSet) -> [ProbeLayer] { inner.probeFeatures(set) }
 }
 
 final class ResumeTests: XCTestCase {

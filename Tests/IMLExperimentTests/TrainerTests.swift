@@ -59,6 +59,20 @@ final class LookupTask: TrainingTask {
         return value
     }
 
+    func lossAndGradient(of example: Example) -> Float {
+        let logits = load([(example.entity, example.tag)])
+        let value = loss.forward(logits: logits, rows: instance.config.attributes, classes: instance.config.classes,
+                                 targets: example.targets, groupSize: instance.config.attributes)
+        _ = layer.backward(loss.backward())
+        return value
+    }
+
+    /// The logits of each question: what the model says about its variable.
+    func probeFeatures(_ set: EvalSet) -> [ProbeLayer] {
+        let logits = load(set.questions.map { ($0.entity, nil) })
+        return [ProbeLayer(layer: "logits", dimension: logits.count / max(1, set.questions.count), values: logits.array)]
+    }
+
     func predict(_ set: EvalSet) -> [Int] {
         let logits = load(set.questions.map { ($0.entity, nil) })
         let T = instance.config.attributes, C = instance.config.classes

@@ -1,0 +1,86 @@
+// The `analyze` subcommand of every tool: gradient alignment and linear probes on the saved
+// models of a finished run (ModelAnalysis). The run's model and data are rebuilt from the
+// arguments its config.json recorded, exactly as `run --resume DIR` does.
+
+import ArgumentParser
+import Foundation
+import IMLBase
+import IMLExperiment
+
+public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
+    public static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "analyze",
+                             abstract: "Gradient alignment and linear probes on a finished run's saved models; writes RUN/analysis/.",
+                             discussion: "Writes alignment.json, probes.json, alignment.png and probes.png. The alignment is computed at the end of stage 1, or with --along-training at every stage-1 point the run saved (run --save-every K); the probes at the end of stage 1.")
+    }
+
+    @Argument(help: "A run directory written by `run`.")
+    var runDirectory: String
+
+    @Flag(help: "Gradient alignment at every saved stage-1 point (run with --save-every K), not only at the end of stage 1.")
+    var alongTraining = false
+
+    @Option(help: "Cross-validation folds of the probes (grouped by variable).")
+    var folds = 5
+
+    @Option(help: "Seeds analysed concurrently, one per thread (default: all cores). Never changes the numbers.")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Where the run's data is now, when it moved since the run (as `run --data-dir`).")
+    var dataDir: String?
+
+    public init() {}
+
+    public func run() throws {
+        try reportingErrors {
+            if folds < 2 { throw IMLError("--folds must be at least 2 (got \(folds)).") }
+            if threads < 1 { throw IMLError("--threads must be at least 1 (got \(threads)).") }
+            let url = URL(fileURLWithPath: runDirectory)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw IMLError("\(runDirectory) is not a directory; give a run directory that `run` wrote.")
+            }
+            let directory = RunDirectory(url: url)
+            guard FileManager.default.fileExists(atPath: directory.file(RunDirectory.configFile).path) else {
+                throw IMLError("\(runDirectory) is not a run directory (it has no \(RunDirectory.configFile)); give a directory that `run` wrote.")
+            }
+            let config = try RunConfig.read(directory)
+            guard let recorded = config.arguments else {
+                throw IMLError("\(directory.file(RunDirectory.configFile).path) does not record the run's arguments (an older version made it); train the run again with this version.")
+            }
+            let command: Run
+            do {
+                command = try Run.parse(recorded + (dataDir.map { ["--data-dir", $0] } ?? []))
+            } catch {
+                throw IMLError("The arguments recorded in \(directory.file(RunDirectory.configFile).path) do not parse for this tool (\(Run.message(for: error))); analyze the run with the tool and version that made it.")
+            }
+            let modality = try command.makeModality()
+            guard config.modality == modality.name else {
+                throw IMLError("\(runDirectory) is a run of the \(config.modality) modality, not \(modality.name); analyze it with the tool that made it.")
+            }
+            // A run still training holds the claim; ours keeps it from starting while we read.
+            let claim = try RunClaim(url)
+            defer { withExtendedLifetime(claim) {} }
+            guard FileManager.default.fileExists(atPath: directory.file(RunDirectory.summaryFile).path) else {
+                throw IMLError("The run in \(runDirectory) has not finished (it has no \(RunDirectory.summaryFile)); finish it with `run --resume \(runDirectory)` first.")
+            }
+            guard config.stages == [1, 2] else {
+                throw IMLError("The run in \(runDirectory) has one stage; the analyses compare stage-2 definitions that stage 1 never trained, so analyze a two-stage run.")
+            }
+            if let core = command.runOptions.blasCore { try BLASPin.ensure(core: core) }
+            let protocolConfig = try command.protocolOptions.config(quick: command.runOptions.quick)
+            try modality.validate(protocolConfig)
+            try modality.prepare()
+            var settings = AnalysisSettings()
+            settings.alongTraining = alongTraining
+            settings.folds = folds
+            settings.concurrency = threads
+            let started = Date()
+            try ModelAnalysis.analyze(run: url, config: config, modality: modality, protocolConfig: protocolConfig, settings: settings) {
+                FileHandle.standardError.write(Data(($0 + "\n").utf8))
+            }
+            print(String(format: "analysis in %.1f s; outputs in %@", Date().timeIntervalSince(started),
+                         url.appendingPathComponent(ModelAnalysis.directoryName).path))
+        }
+    }
+}

@@ -1,0 +1,222 @@
+// Why IML happens, measured on a run's saved models (the paper's section 5), for any modality:
+//
+// Gradient alignment. For each stage-2 definition d (never trained on while stage 1 runs) and
+// each question q about the same variable, the cosine (and dot product) of the full-parameter
+// gradients of their losses, each on that one example. Per subset (d1consis: tag 1, d2consis:
+// tag 2, d3consis: tag 3) and a control that pairs each definition with the questions about the
+// next variable of its subset. Along stage 1 at every saved point.
+//
+// Linear probes. At the end of stage 1, a layer's activations for the held-out questions of
+// qd1consis (label 1) and qd2incons (label 0): can a linear read-out tell which tag defined the
+// question's variable? Logistic regression, folds grouped by variable, and the same probe on
+// shuffled labels as a control (LinearProbe).
+//
+// Seeds run concurrently (one thread each, single-threaded BLAS), so the numbers do not depend
+// on the thread count; the same run analysed twice gives identical JSON.
+
+import Foundation
+import IMLBase
+import IMLCore
+import IMLProtocol
+
+public struct AnalysisSettings: Sendable {
+    /// Every saved stage-1 point (false: the end of stage 1 only).
+    public var alongTraining = false
+    public var folds = 5
+    public var concurrency = 1
+    public init() {}
+}
+
+/// One seed's alignment at one saved point: per subset (and "control"), each pair's cosine and dot.
+struct AlignmentAtPoint {
+    var stage: Int, epoch: Int
+    var cosines: [String: [Double]] = [:]
+    var dots: [String: [Double]] = [:]
+}
+
+struct SeedAnalysis {
+    var alignment: [AlignmentAtPoint] = []
+    /// Probe results per probed layer, in the network's order.
+    var probes: [(layer: ProbeLayer, result: ProbeResult)] = []
+}
+
+public enum ModelAnalysis {
+    public static let directoryName = "analysis"
+    public static let alignedSubsets: [Subset] = [.d1consis, .d2consis, .d3consis]
+
+    /// Analyses the saved models of every seed of the run in `run` and writes analysis/.
+    public static func analyze(run: URL, config: RunConfig, modality: Modality, protocolConfig: ProtocolConfig,
+                               settings: AnalysisSettings, log: @escaping (String) -> Void) throws {
+        let seeds = config.seeds
+        let end1 = config.epochs(stage: 1)
+        // Every seed must have what is analysed before anything is computed.
+        var pointsBySeed: [UInt64: [(stage: Int, epoch: Int)]] = [:]
+        for seed in seeds {
+            let saved = RunModels.points(run: run, seed: seed).filter { $0.stage == 1 }
+            guard saved.contains(where: { $0.epoch == end1 }) else {
+                let missing = RunModels.url(run: run, seed: seed, stage: 1, epoch: end1).path
+                throw IMLError("The run in \(run.path) has no saved model at the end of stage 1 for seed \(seed) (no \(missing)); runs made by this version keep one per stage, so train it again with this version (add --save-every K for points along stage 1).")
+            }
+            pointsBySeed[seed] = settings.alongTraining ? saved : [(1, end1)]
+        }
+
+        let points = pointsBySeed
+        let started = Date()
+        let workers = max(1, min(settings.concurrency, seeds.count))
+        BLAS.setThreads(1)
+        let results = ResultSlots<SeedAnalysis>(count: seeds.count)
+        let next = Counter()
+        let group = DispatchGroup()
+        for _ in 0..<workers {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                while let index = next.take(below: seeds.count), results.firstError == nil {
+                    do {
+                        var c = protocolConfig
+                        c.seed = seeds[index]
+                        let task = try modality.makeTask(c)
+                        let analysis = try analyzeSeed(task: task, run: run, seed: seeds[index], points: points[seeds[index]]!,
+                                                       end1: end1, folds: settings.folds)
+                        results.set(index, analysis)
+                        log("analyze: seed \(seeds[index]) done (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
+                    } catch {
+                        results.fail(error)
+                    }
+                }
+            }
+            thread.stackSize = 16 << 20
+            thread.start()
+        }
+        group.wait()
+        if let error = results.firstError { throw error }
+        let analyses = results.values.map { $0! }
+
+        let title = (config["title"].flatMap { if case .string(let s) = $0 { return s } else { return nil } } ?? config.modality)
+        let report = AnalysisReport(title: title, seeds: seeds, analyses: analyses, end1: end1, folds: settings.folds)
+        let directory = run.appendingPathComponent(directoryName)
+        try AtomicFile.write(report.alignmentJSON.serialized(pretty: true) + "\n", to: directory.appendingPathComponent("alignment.json"))
+        try AtomicFile.write(report.probesJSON.serialized(pretty: true) + "\n", to: directory.appendingPathComponent("probes.json"))
+        try report.alignmentFigure().writePNG(to: directory.appendingPathComponent("alignment.png"))
+        try report.probesFigure().writePNG(to: directory.appendingPathComponent("probes.png"))
+        log(report.summaryLines.joined(separator: "\n"))
+    }
+
+    static func analyzeSeed(task: TrainingTask, run: URL, seed: UInt64, points: [(stage: Int, epoch: Int)],
+                            end1: Int, folds: Int) throws -> SeedAnalysis {
+        var analysis = SeedAnalysis()
+        for point in points {
+            let file = RunModels.url(run: run, seed: seed, stage: point.stage, epoch: point.epoch)
+            let data: Data
+            do { data = try Data(contentsOf: file) } catch {
+                throw IMLError("Cannot read the saved model \(file.path) (\(RunFileText.reason(error))); check that it is a readable file.")
+            }
+            let model = try SavedModel(data: data, name: file.path)
+            guard model.seed == seed, model.stage == point.stage, model.epoch == point.epoch else {
+                throw IMLError("The saved model \(file.path) holds seed \(model.seed), stage \(model.stage), epoch \(model.epoch), not what its name says; train that run again.")
+            }
+            try model.load(into: task.parameters, name: file.path)
+            analysis.alignment.append(alignment(task: task, stage: point.stage, epoch: point.epoch))
+            if point.stage == 1 && point.epoch == end1 {
+                analysis.probes = try probes(task: task, seed: seed, folds: folds)
+            }
+        }
+        return analysis
+    }
+
+    // MARK: Gradient alignment
+
+    /// The gradient of one example's loss alone, all parameters flattened in their fixed order.
+    static func gradient(task: TrainingTask, example: Example, into out: inout [Float]) {
+        task.network.zeroGrad()
+        _ = task.lossAndGradient(of: example)
+        var offset = 0
+        for p in task.parameters {
+            let g = p.grad.buffer
+            out.withUnsafeMutableBufferPointer { o in (o.baseAddress! + offset).update(from: g.baseAddress!, count: g.count) }
+            offset += g.count
+        }
+    }
+
+    static func dotAndCosine(_ a: [Float], _ b: [Float]) -> (dot: Double, cosine: Double) {
+        var dot = 0.0, aa = 0.0, bb = 0.0
+        for i in a.indices {
+            let x = Double(a[i]), y = Double(b[i])
+            dot += x * y; aa += x * x; bb += y * y
+        }
+        return (dot, aa > 0 && bb > 0 ? dot / (aa * bb).squareRoot() : 0)
+    }
+
+    /// The questions about `entity`, one per attribute, answered with its true attributes.
+    static func questions(of entity: Entity) -> [Example] {
+        entity.attributes.indices.map { k in
+            var targets = [Int32](repeating: -1, count: entity.attributes.count)
+            targets[k] = Int32(entity.attributes[k])
+            return Example(entity: entity.id, kind: .question, tag: nil, targets: targets, subset: entity.subset)
+        }
+    }
+
+    static func alignment(task: TrainingTask, stage: Int, epoch: Int) -> AlignmentAtPoint {
+        let instance = task.instance
+        let size = task.parameters.reduce(0) { $0 + $1.grad.count }
+        var result = AlignmentAtPoint(stage: stage, epoch: epoch)
+        var definition = [Float](repeating: 0, count: size), previous = definition, question = definition
+        for subset in alignedSubsets {
+            let definitions = instance.stage2Train.filter { $0.subset == subset && $0.kind == .definition }
+            guard definitions.count >= 2 else { continue }
+            // Control: the questions of each variable against the previous variable's definition.
+            gradient(task: task, example: definitions[definitions.count - 1], into: &previous)
+            for example in definitions {
+                gradient(task: task, example: example, into: &definition)
+                for q in questions(of: instance.entities[example.entity]) {
+                    gradient(task: task, example: q, into: &question)
+                    let same = dotAndCosine(definition, question), other = dotAndCosine(previous, question)
+                    result.cosines[subset.rawValue, default: []].append(same.cosine)
+                    result.dots[subset.rawValue, default: []].append(same.dot)
+                    result.cosines["control", default: []].append(other.cosine)
+                    result.dots["control", default: []].append(other.dot)
+                }
+                swap(&previous, &definition)
+            }
+        }
+        return result
+    }
+
+    // MARK: Probes
+
+    static func probes(task: TrainingTask, seed: UInt64, folds: Int) throws -> [(layer: ProbeLayer, result: ProbeResult)] {
+        let sets = task.instance.evaluationSets(stage: 1)
+        guard let tag1 = sets.first(where: { $0.subset == .qd1consis }), let tag2 = sets.first(where: { $0.subset == .qd2incons }),
+              !tag1.questions.isEmpty, !tag2.questions.isEmpty else { return [] }
+        let layers1 = task.probeFeatures(tag1), layers2 = task.probeFeatures(tag2)
+        let labels = Array(repeating: true, count: tag1.questions.count) + Array(repeating: false, count: tag2.questions.count)
+        let groups = (tag1.questions + tag2.questions).map(\.entity)
+        return try zip(layers1, layers2).map { a, b in
+            let result = try LinearProbe.crossValidate(features: a.values + b.values, dimension: a.dimension, labels: labels,
+                                                       groups: groups, folds: folds, seed: seed)
+            return (ProbeLayer(layer: a.layer, position: a.position, dimension: a.dimension, values: []), result)
+        }
+    }
+}
+
+/// Results of the seed threads by index, and the first error.
+final class ResultSlots<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var values: [Value?]
+    private var error: Error?
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ value: Value) { lock.lock(); values[index] = value; lock.unlock() }
+    func fail(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
+    var firstError: Error? { lock.lock(); defer { lock.unlock() }; return error }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    func take(below limit: Int) -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard next < limit else { return nil }
+        next += 1
+        return next - 1
+    }
+}
