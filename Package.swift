@@ -43,7 +43,9 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "IMLProtocol", dependencies: ["IMLBase"]),
         .target(name: "IMLReport", dependencies: ["IMLBase", "CPNG"]),
-        .target(name: "IMLExperiment", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLReport"]),
+        // Optimised in debug builds too: `analyze` (gradient alignment, probes) loops here.
+        .target(name: "IMLExperiment", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLReport"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // A modality plugs into the modality-agnostic trainer by conforming to its TrainingTask.
         .target(name: "IMLVision", dependencies: ["IMLBase", "IMLCore", "MNIST", "IMLProtocol", "IMLReport", "IMLExperiment"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),

@@ -125,3 +125,19 @@ public struct Parameter {
         self.name = name; self.value = value; self.grad = grad; self.decay = decay
     }
 }
+
+/// a·b, a·a and b·b of two equally long vectors, summed in Double in index order (the gradient
+/// alignment compares flattened gradients of ~10^5-10^6 entries; a Float sum would lose digits).
+public func dotProducts(_ a: [Float], _ b: [Float]) -> (ab: Double, aa: Double, bb: Double) {
+    precondition(a.count == b.count, "dotProducts needs vectors of one length, got \(a.count) and \(b.count)")
+    var ab = 0.0, aa = 0.0, bb = 0.0
+    a.withUnsafeBufferPointer { x in
+        b.withUnsafeBufferPointer { y in
+            for i in 0..<x.count {
+                let u = Double(x[i]), v = Double(y[i])
+                ab += u * v; aa += u * u; bb += v * v
+            }
+        }
+    }
+    return (ab, aa, bb)
+}

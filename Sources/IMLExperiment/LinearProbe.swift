@@ -98,7 +98,7 @@ public enum LinearProbe {
         guard dimension >= 1 else { throw IMLError("The probe needs a feature dimension of at least 1, got \(dimension).") }
         guard l2 > 0 && l2.isFinite else { throw IMLError("The probe's l2 must be positive and finite, got \(l2).") }
         guard labels.count == groups.count else {
-            throw IMLError("There are \(labels.count) labels but \(groups.count) groups; give one label and one group per row.")
+            throw IMLError("There are \(labels.count) labels but \(groups.count) group ids; give one label and one group id per row.")
         }
         guard features.count == labels.count * dimension else {
             throw IMLError("There are \(features.count) feature values for \(labels.count) rows of dimension \(dimension) "
@@ -217,35 +217,48 @@ public enum LinearProbe {
         var mean: [Double]
         var inverseStd: [Double]
 
+        // Raw pointers in the loops below: this module is built without optimisation in debug
+        // builds, where array subscripts cost several times more than the arithmetic.
         init(features: [Float], dimension d: Int, rows: [Int]) {
             dimension = d
             var mean = [Double](repeating: 0, count: d)
             var squares = [Double](repeating: 0, count: d)
-            features.withUnsafeBufferPointer { x in
-                for row in rows { for j in 0..<d { mean[j] += Double(x[row * d + j]) } }
-                let n = Double(max(rows.count, 1))
-                for j in 0..<d { mean[j] /= n }
-                // Two passes: the squares of centred values, not E[x^2] - E[x]^2, which cancels.
-                for row in rows {
-                    for j in 0..<d {
-                        let centred = Double(x[row * d + j]) - mean[j]
-                        squares[j] += centred * centred
+            let n = Double(max(rows.count, 1))
+            features.withUnsafeBufferPointer { features in
+                mean.withUnsafeMutableBufferPointer { mean in
+                    squares.withUnsafeMutableBufferPointer { squares in
+                        let m = mean.baseAddress!, s = squares.baseAddress!
+                        for row in rows {
+                            let x = features.baseAddress! + row * d
+                            for j in 0..<d { m[j] += Double(x[j]) }
+                        }
+                        for j in 0..<d { m[j] /= n }
+                        // Two passes: squares of centred values, not E[x^2] - E[x]^2, which cancels.
+                        for row in rows {
+                            let x = features.baseAddress! + row * d
+                            for j in 0..<d { let centred = Double(x[j]) - m[j]; s[j] += centred * centred }
+                        }
                     }
                 }
-                for j in 0..<d { squares[j] = (squares[j] / n).squareRoot() }
             }
             self.mean = mean
-            inverseStd = squares.map { $0 > 0 ? 1 / $0 : 0 }
+            inverseStd = squares.map { $0 > 0 ? 1 / ($0 / n).squareRoot() : 0 }
         }
 
         /// The given rows, standardised, as a row-major [rows.count, dimension] matrix.
         func apply(_ features: [Float], rows: [Int]) -> [Float] {
             let d = dimension
             var out = [Float](repeating: 0, count: rows.count * d)
-            features.withUnsafeBufferPointer { x in
-                out.withUnsafeMutableBufferPointer { y in
-                    for (i, row) in rows.enumerated() {
-                        for j in 0..<d { y[i * d + j] = Float((Double(x[row * d + j]) - mean[j]) * inverseStd[j]) }
+            features.withUnsafeBufferPointer { features in
+                mean.withUnsafeBufferPointer { mean in
+                    inverseStd.withUnsafeBufferPointer { inverseStd in
+                        out.withUnsafeMutableBufferPointer { out in
+                            let m = mean.baseAddress!, s = inverseStd.baseAddress!
+                            for (i, row) in rows.enumerated() {
+                                let x = features.baseAddress! + row * d, y = out.baseAddress! + i * d
+                                for j in 0..<d { y[j] = Float((Double(x[j]) - m[j]) * s[j]) }
+                            }
+                        }
                     }
                 }
             }

@@ -139,12 +139,8 @@ public enum ModelAnalysis {
     }
 
     static func dotAndCosine(_ a: [Float], _ b: [Float]) -> (dot: Double, cosine: Double) {
-        var dot = 0.0, aa = 0.0, bb = 0.0
-        for i in a.indices {
-            let x = Double(a[i]), y = Double(b[i])
-            dot += x * y; aa += x * x; bb += y * y
-        }
-        return (dot, aa > 0 && bb > 0 ? dot / (aa * bb).squareRoot() : 0)
+        let (ab, aa, bb) = dotProducts(a, b)
+        return (ab, aa > 0 && bb > 0 ? ab / (aa * bb).squareRoot() : 0)
     }
 
     /// The questions about `entity`, one per attribute, answered with its true attributes.

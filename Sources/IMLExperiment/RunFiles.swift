@@ -166,8 +166,8 @@ public struct RunConfig {
 }
 
 /// Text files of a run: reading them whole and the messages for what cannot be read.
-enum RunFileText {
-    static func reason(_ error: Error) -> String {
+public enum RunFileText {
+    public static func reason(_ error: Error) -> String {
         let nsError = error as NSError
         if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(underlying.code)))

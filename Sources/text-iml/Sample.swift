@@ -2,21 +2,25 @@ import ArgumentParser
 import Foundation
 import IMLBase
 import IMLCommandLine
+import IMLExperiment
 import IMLProtocol
 import IMLText
 
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print a few training documents and evaluation prompts (with gold answers) of every subset.")
+        abstract: "Print a few training documents and evaluation prompts (with gold answers) of every subset.",
+        discussion: "With --model RUN/models/seed-N/stage-S-epoch-E.weights, print that saved model's answers to every subset's evaluation prompts next to the gold ones instead (the run's settings come from RUN/config.json).")
 
     @OptionGroup var protocolOptions: ProtocolOptions
     @OptionGroup var text: TextOptions
     @Option(help: "The seed whose data to show.") var seed: UInt64 = 0
     @Option(help: "Documents shown per subset and kind.") var n = 3
+    @Option(help: "A saved model of a text run: show its answers next to the gold ones.") var model: String?
 
     func run() throws {
         try reportingErrors {
             if n < 1 { throw IMLError("--n must be at least 1 (got \(n)).") }
+            if let model { return try answers(of: model) }
             let protocolConfig = try protocolOptions.config(seed: seed)
             let modality = text.modality
             try modality.validate(protocolConfig)
@@ -42,6 +46,49 @@ struct Sample: ParsableCommand {
                         print("  \(prompt) -> \(renderer.vocabulary.name(of: renderer.vocabulary.answer(q.answer)))\(defined)")
                     }
                 }
+            }
+        }
+    }
+}
+
+extension Sample {
+    /// Every subset's first `n` evaluation prompts with the gold answer and the saved model's.
+    func answers(of path: String) throws {
+        let file = URL(fileURLWithPath: path)
+        let data: Data
+        do { data = try Data(contentsOf: file) } catch {
+            throw IMLError("Cannot read the saved model \(path) (\(RunFileText.reason(error))); give a file under RUN/\(RunModels.directoryName)/seed-N/.")
+        }
+        let saved = try SavedModel(data: data, name: path)
+        // RUN/models/seed-N/FILE
+        let runURL = file.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let directory = RunDirectory(url: runURL)
+        guard FileManager.default.fileExists(atPath: directory.file(RunDirectory.configFile).path) else {
+            throw IMLError("\(runURL.path) is not a run directory (no \(RunDirectory.configFile)); keep the saved model at RUN/\(RunModels.directoryName)/seed-N/ inside its run.")
+        }
+        let config = try RunConfig.read(directory)
+        let run: Run
+        do {
+            guard let recorded = config.arguments else { throw IMLError("it records no arguments") }
+            run = try Run.parse(recorded)
+            guard try run.makeModality().name == config.modality else { throw IMLError("it is a \(config.modality) run") }
+        } catch {
+            throw IMLError("\(runURL.path) is not a text run of this version (\(Run.message(for: error))); give a saved model of a text-iml run.")
+        }
+        var protocolConfig = try run.protocolOptions.config(quick: run.runOptions.quick)
+        protocolConfig.seed = saved.seed
+        guard let task = try run.textOptions.modality.makeTask(protocolConfig) as? TextTask else { return }
+        try saved.load(into: task.parameters, name: path)
+        let renderer = task.renderer, vocabulary = renderer.vocabulary
+        print("seed \(saved.seed), stage \(saved.stage), epoch \(saved.epoch): prompt -> gold answer | model's answer")
+        for set in task.instance.stage1Eval + task.instance.stage2Eval {
+            let predicted = task.predict(set)
+            let correct = zip(predicted, set.questions).filter { $0 == $1.answer }.count
+            print("\n\(set.subset.rawValue): \(correct) of \(set.questions.count) right")
+            for (q, answer) in zip(set.questions, predicted).prefix(n) {
+                let prompt = renderer.text(of: renderer.prompt(entity: q.entity, attribute: q.attribute))
+                let said = answer >= 0 ? vocabulary.name(of: vocabulary.answer(answer)) : "(not an answer)"
+                print("  \(prompt) -> \(vocabulary.name(of: vocabulary.answer(q.answer))) | \(said)\(answer == q.answer ? "" : "  ✗")")
             }
         }
     }

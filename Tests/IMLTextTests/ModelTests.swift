@@ -115,6 +115,35 @@ final class TextTaskTests: XCTestCase {
         }
     }
 
+    /// `analyze` scores one example as training does (a definition's T documents, a question's
+    /// one), and probes read the residual stream at every prompt position.
+    func testOneExampleGradientAndProbeFeaturesMatchTraining() throws {
+        let task = try makeTask(unit: .examples)
+        let examples = task.instance.trainingSet(stage: 1)
+        for i in [examples.firstIndex { $0.kind == .definition }!, examples.firstIndex { $0.kind == .question }!] {
+            task.network.zeroGrad()
+            let expected = task.lossAndGradient(stage: 1, examples: [i])
+            let expectedGrads = task.parameters.map { $0.grad.array }
+            task.network.zeroGrad()
+            XCTAssertEqual(task.lossAndGradient(of: examples[i]), expected, accuracy: 1e-6 * abs(expected))
+            for (p, e) in zip(task.parameters, expectedGrads) {
+                let scale = e.map(abs).max()! + 1e-12
+                for (g, x) in zip(p.grad.array, e) { XCTAssertEqual(g, x, accuracy: 1e-5 * scale, p.name) }
+            }
+        }
+        let set = task.instance.stage1Eval.first { $0.subset == .qd2incons }!
+        let layers = task.probeFeatures(set)
+        let p = task.renderer.promptLength
+        XCTAssertEqual(layers.count, 2 * p)  // embedding and one block, at every position
+        XCTAssertEqual(layers.map(\.name).prefix(2), ["embedding @ position 0", "embedding @ position 1"])
+        // Block 1 at the last position of question 2: the final hidden state lastPositionLogits reads.
+        let prompt = task.renderer.prompt(entity: set.questions[2].entity, attribute: set.questions[2].attribute)
+        let streams = task.model.residualStreams(tokens: prompt, batch: 1, length: p)
+        for (a, b) in zip(layers[2 * p - 1].values[(2 * 32)..<(3 * 32)], streams[1][((p - 1) * 32)..<(p * 32)]) {
+            XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b)))
+        }
+    }
+
     func testBatchesOfExamplesExpandToTheirDocumentsAndTargetsSkipPadding() throws {
         let byExamples = try makeTask(unit: .examples), byDocuments = try makeTask(unit: .documents)
         let stage1 = byExamples.instance.stage1Train

@@ -69,4 +69,30 @@ final class VisionTaskTests: XCTestCase {
         let png = try PNG.read(run.file(RunDirectory.curvesFile))
         XCTAssertGreaterThan(png.width, 600)
     }
+
+    /// `analyze` scores one example as training does: the gradient of a training example alone
+    /// equals a training step's on a batch holding only it; probes see every block and hidden layer.
+    func testOneExampleGradientAndProbeFeaturesMatchTraining() throws {
+        let task = try makeTask()
+        let examples = task.instance.trainingSet(stage: 1)
+        for i in [examples.firstIndex { $0.kind == .definition }!, examples.firstIndex { $0.kind == .question }!] {
+            task.network.zeroGrad()
+            let expected = task.lossAndGradient(stage: 1, examples: [i])
+            let expectedGrads = task.parameters.map { $0.grad.array }
+            task.network.zeroGrad()
+            XCTAssertEqual(task.lossAndGradient(of: examples[i]), expected)
+            XCTAssertEqual(task.parameters.map { $0.grad.array }, expectedGrads)
+        }
+        let set = task.instance.stage1Eval.first { $0.subset == .qd1consis }!
+        let layers = task.probeFeatures(set)
+        XCTAssertEqual(layers.map(\.layer), ["conv 1", "conv 2", "conv 3", "hidden 1", "hidden 2"])
+        XCTAssertEqual(layers.map(\.dimension), [16 * 30 * 28, 32 * 15 * 14, 32 * 7 * 7, 256, 256])
+        for layer in layers { XCTAssertEqual(layer.values.count, layer.dimension * set.questions.count) }
+        // The last hidden layer of question 1 is what a forward pass over its image alone gives.
+        let q = set.questions[1]
+        let x = Tensor([1, 1, 60, 56], values: task.renderer.renderQuestion(entity: q.entity).map { VisionRenderer.standardized[Int($0)] })
+        var hidden: [Float] = []
+        _ = task.model.forward(x) { name, activation in if name == "hidden 2" { hidden = activation.array } }
+        XCTAssertEqual(Array(layers[4].values[256..<512]), hidden)
+    }
 }
