@@ -48,6 +48,11 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
             guard let recorded = config.arguments else {
                 throw IMLError("\(directory.file(RunDirectory.configFile).path) does not record the run's arguments (an older version made it); train the run again with this version.")
             }
+            // Another tool's run first: its recorded options may not even parse here.
+            let ours = try Run.parse([]).makeModality().name
+            guard config.modality == ours else {
+                throw IMLError("\(runDirectory) is a run of the \(config.modality) modality, not \(ours); analyze it with the tool that made it.")
+            }
             let command: Run
             do {
                 command = try Run.parse(recorded + (dataDir.map { ["--data-dir", $0] } ?? []))
@@ -55,9 +60,6 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
                 throw IMLError("The arguments recorded in \(directory.file(RunDirectory.configFile).path) do not parse for this tool (\(Run.message(for: error))); analyze the run with the tool and version that made it.")
             }
             let modality = try command.makeModality()
-            guard config.modality == modality.name else {
-                throw IMLError("\(runDirectory) is a run of the \(config.modality) modality, not \(modality.name); analyze it with the tool that made it.")
-            }
             // A run still training holds the claim; ours keeps it from starting while we read.
             let claim = try RunClaim(url)
             defer { withExtendedLifetime(claim) {} }

@@ -59,6 +59,10 @@ public enum ModelAnalysis {
             }
             pointsBySeed[seed] = settings.alongTraining ? saved : [(1, end1)]
         }
+        // A damaged file stops the analysis before anything is computed.
+        for seed in seeds {
+            for point in pointsBySeed[seed]! { _ = try readModel(run: run, seed: seed, point: point) }
+        }
 
         let points = pointsBySeed
         let started = Date()
@@ -106,15 +110,7 @@ public enum ModelAnalysis {
                             end1: Int, folds: Int) throws -> SeedAnalysis {
         var analysis = SeedAnalysis()
         for point in points {
-            let file = RunModels.url(run: run, seed: seed, stage: point.stage, epoch: point.epoch)
-            let data: Data
-            do { data = try Data(contentsOf: file) } catch {
-                throw IMLError("Cannot read the saved model \(file.path) (\(RunFileText.reason(error))); check that it is a readable file.")
-            }
-            let model = try SavedModel(data: data, name: file.path)
-            guard model.seed == seed, model.stage == point.stage, model.epoch == point.epoch else {
-                throw IMLError("The saved model \(file.path) holds seed \(model.seed), stage \(model.stage), epoch \(model.epoch), not what its name says; train that run again.")
-            }
+            let (model, file) = try readModel(run: run, seed: seed, point: point)
             try model.load(into: task.parameters, name: file.path)
             analysis.alignment.append(alignment(task: task, stage: point.stage, epoch: point.epoch))
             if point.stage == 1 && point.epoch == end1 {
@@ -122,6 +118,19 @@ public enum ModelAnalysis {
             }
         }
         return analysis
+    }
+
+    static func readModel(run: URL, seed: UInt64, point: (stage: Int, epoch: Int)) throws -> (SavedModel, URL) {
+        let file = RunModels.url(run: run, seed: seed, stage: point.stage, epoch: point.epoch)
+        let data: Data
+        do { data = try Data(contentsOf: file) } catch {
+            throw IMLError("Cannot read the saved model \(file.path) (\(RunFileText.reason(error))); check that it is a readable file.")
+        }
+        let model = try SavedModel(data: data, name: file.path)
+        guard model.seed == seed, model.stage == point.stage, model.epoch == point.epoch else {
+            throw IMLError("The saved model \(file.path) holds seed \(model.seed), stage \(model.stage), epoch \(model.epoch), not what its name says; restore it from a copy of the run, or train the run again.")
+        }
+        return (model, file)
     }
 
     // MARK: Gradient alignment
@@ -159,18 +168,23 @@ public enum ModelAnalysis {
         var definition = [Float](repeating: 0, count: size), previous = definition, question = definition
         for subset in alignedSubsets {
             let definitions = instance.stage2Train.filter { $0.subset == subset && $0.kind == .definition }
-            guard definitions.count >= 2 else { continue }
-            // Control: the questions of each variable against the previous variable's definition.
-            gradient(task: task, example: definitions[definitions.count - 1], into: &previous)
+            guard !definitions.isEmpty else { continue }
+            // Control: the questions of each variable against the previous variable's definition
+            // (none when the subset has a single variable).
+            let control = definitions.count >= 2
+            if control { gradient(task: task, example: definitions[definitions.count - 1], into: &previous) }
             for example in definitions {
                 gradient(task: task, example: example, into: &definition)
                 for q in questions(of: instance.entities[example.entity]) {
                     gradient(task: task, example: q, into: &question)
-                    let same = dotAndCosine(definition, question), other = dotAndCosine(previous, question)
+                    let same = dotAndCosine(definition, question)
                     result.cosines[subset.rawValue, default: []].append(same.cosine)
                     result.dots[subset.rawValue, default: []].append(same.dot)
-                    result.cosines["control", default: []].append(other.cosine)
-                    result.dots["control", default: []].append(other.dot)
+                    if control {
+                        let other = dotAndCosine(previous, question)
+                        result.cosines["control", default: []].append(other.cosine)
+                        result.dots["control", default: []].append(other.dot)
+                    }
                 }
                 swap(&previous, &definition)
             }
@@ -188,8 +202,13 @@ public enum ModelAnalysis {
         let labels = Array(repeating: true, count: tag1.questions.count) + Array(repeating: false, count: tag2.questions.count)
         let groups = (tag1.questions + tag2.questions).map(\.entity)
         return try zip(layers1, layers2).map { a, b in
-            let result = try LinearProbe.crossValidate(features: a.values + b.values, dimension: a.dimension, labels: labels,
+            let result: ProbeResult
+            do {
+                result = try LinearProbe.crossValidate(features: a.values + b.values, dimension: a.dimension, labels: labels,
                                                        groups: groups, folds: folds, seed: seed)
+            } catch let error as IMLError {
+                throw IMLError("The probes of seed \(seed) cannot be cross-validated on its \(Set(groups).count) qd1consis and qd2incons variables: \(error.description)")
+            }
             return (ProbeLayer(layer: a.layer, position: a.position, dimension: a.dimension, values: []), result)
         }
     }

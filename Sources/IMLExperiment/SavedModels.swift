@@ -47,7 +47,7 @@ public struct SavedModel {
 
     /// Reads a weights file's bytes; `name` (its path) labels errors, each one sentence.
     public init(data: Data, name: String) throws {
-        let fix = "train that run again, or analyze it without this seed"
+        let fix = "restore it from a copy of the run, or train the run again"
         func damaged(_ what: String) -> IMLError { IMLError("The saved model \(name) is damaged (\(what)); \(fix).") }
         let bytes = [UInt8](data)
         var cursor = 0

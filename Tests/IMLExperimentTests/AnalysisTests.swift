@@ -35,13 +35,13 @@ final class AnalysisTests: XCTestCase {
         var flipped = data
         flipped[flipped.count - 3] ^= 0x40
         XCTAssertThrowsError(try SavedModel(data: flipped, name: "m.weights")) {
-            XCTAssertEqual("\($0)", "The saved model m.weights is damaged (the payload checksum does not match); train that run again, or analyze it without this seed.")
+            XCTAssertEqual("\($0)", "The saved model m.weights is damaged (the payload checksum does not match); restore it from a copy of the run, or train the run again.")
         }
         XCTAssertThrowsError(try SavedModel(data: data.prefix(data.count - 8), name: "m.weights")) {
             XCTAssertTrue("\($0)".hasPrefix("The saved model m.weights is damaged (the payload has "), "\($0)")
         }
         XCTAssertThrowsError(try SavedModel(data: Data("IML checkpoint 1\n{}\n".utf8), name: "m.weights")) {
-            XCTAssertEqual("\($0)", "m.weights is not a saved model of this program (its first line is not \"IML weights 1\"); train that run again, or analyze it without this seed.")
+            XCTAssertEqual("\($0)", "m.weights is not a saved model of this program (its first line is not \"IML weights 1\"); restore it from a copy of the run, or train the run again.")
         }
         XCTAssertThrowsError(try SavedModel(data: Data(), name: "m.weights"))
         var rng = SeededRandom(seed: 1)

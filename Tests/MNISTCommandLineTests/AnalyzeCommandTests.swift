@@ -1,0 +1,70 @@
+import Foundation
+import IMLBase
+import XCTest
+
+/// `analyze` through the built tools: it works on a finished run, gives the same JSON twice, and
+/// every bad input (docs/reliability.md, "analyze") gets one sentence, exit status 1 and no file.
+extension BadInputTests {
+    func testAnalyzeWritesItsOutputsAndTheSameJSONTwice() throws {
+        let f = try runFixtures()
+        let run = try copy(f.finished, "analyzed")
+        let arguments = ["analyze", run.path, "--data-dir", f.data.path, "--folds", "2"]
+        let first = try mnistIML(arguments)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stdout.contains("outputs in \(run.path)/analysis"), first.stdout)
+        XCTAssertTrue(first.stderr.contains("gradient alignment at the end of stage 1 (cosine, mean over pairs): d1consis 0."), first.stderr)
+        let analysis = run.appendingPathComponent("analysis")
+        let files = ["alignment.json", "probes.json", "alignment.png", "probes.png"]
+        let before = try files.map { try Data(contentsOf: analysis.appendingPathComponent($0)) }
+        XCTAssertEqual(try mnistIML(arguments + ["--threads", "1"]).status, 0)
+        XCTAssertEqual(try files.map { try Data(contentsOf: analysis.appendingPathComponent($0)) }, before)
+    }
+
+    func testAnalyzeRefusesBadInputWithOneSentence() throws {
+        let f = try runFixtures()
+        let data = ["--data-dir", f.data.path, "--folds", "2"]
+        let missing = base.appendingPathComponent("no-such-run").path
+        try assertFails(["analyze", missing], "error: \(missing) is not a directory; give a run directory that `run` wrote.")
+        let empty = base.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        try assertRefused(["analyze", empty.path], "error: \(empty.path) is not a run directory (it has no config.json); give a directory that `run` wrote.", leaving: empty)
+
+        let unfinished = try copy(f.killed, "unfinished")
+        try assertRefused(["analyze", unfinished.path] + data,
+                          "error: The run in \(unfinished.path) has not finished (it has no summary.json); finish it with `run --resume \(unfinished.path)` first.",
+                          leaving: unfinished)
+
+        let noModels = try copy(f.finished, "no-models")
+        try FileManager.default.removeItem(at: noModels.appendingPathComponent("models"))
+        try assertRefused(["analyze", noModels.path] + data,
+                          "error: The run in \(noModels.path) has no saved model at the end of stage 1 for seed 0 (no \(noModels.path)/models/seed-0/stage-1-epoch-3.weights); runs made by this version keep one per stage, so train it again with this version (add --save-every K for points along stage 1).",
+                          leaving: noModels)
+
+        let damaged = try copy(f.finished, "damaged")
+        let weights = damaged.appendingPathComponent("models/seed-1/stage-1-epoch-3.weights")
+        var bytes = try Data(contentsOf: weights)
+        bytes[bytes.count - 9] ^= 0x10
+        try bytes.write(to: weights)
+        try assertRefused(["analyze", damaged.path] + data,
+                          "error: The saved model \(weights.path) is damaged (the payload checksum does not match); restore it from a copy of the run, or train the run again.",
+                          leaving: damaged)
+
+        // A run still training holds its lock (here: this test process holds it).
+        let busy = try copy(f.finished, "busy")
+        let lock = open(busy.appendingPathComponent(".lock").path, O_RDWR | O_CREAT, 0o644)
+        XCTAssertEqual(flock(lock, LOCK_EX | LOCK_NB), 0)
+        let held = try mnistIML(["analyze", busy.path] + data)
+        close(lock)
+        XCTAssertEqual(held.status, 1)
+        XCTAssertTrue(held.stderr.hasPrefix("error: The run in \(busy.path) is in progress in "), held.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: busy.appendingPathComponent("analysis").path))
+
+        // A text run handed to mnist-iml.
+        let text = base.appendingPathComponent("text-run")
+        let made = try mnistIML(["run", "--quick", "--entities", "20", "--seeds", "1", "--order", "tve", "--out", text.path], tool: "text-iml")
+        XCTAssertEqual(made.status, 0, made.stderr)
+        try assertRefused(["analyze", text.path], "error: \(text.path) is a run of the text modality, not mnist; analyze it with the tool that made it.", leaving: text)
+
+        try assertFails(["analyze", f.finished.path, "--folds", "1"], "error: --folds must be at least 2 (got 1).")
+    }
+}
