@@ -2,7 +2,7 @@
 // one-seed runs become one run directory with the files a local multi-seed run writes —
 // metrics.jsonl (the seeds' records in seed order, byte for byte what a local run writes, as
 // seeds train independently), summary.json, curves.png (same title and subtitle), tensorboard/,
-// the seeds' finished checkpoints, and config.json (the first task's, with the run's arguments
+// the seeds' finished checkpoints and saved models, and config.json (the first task's, with the run's arguments
 // and seeds). A sweep also gets sweep.png and sweep.md.
 
 import Foundation
@@ -74,6 +74,12 @@ extension SlurmSubmission {
         for task in mine {
             let name = "\(RunCheckpoints.directoryName)/seed-\(task.seed).checkpoint"
             try AtomicFile.write(try Data(contentsOf: taskDirectory(task).appendingPathComponent(name)), to: directory.file(name))
+            // The seed's saved models, for `analyze` of the aggregated run.
+            for point in RunModels.points(run: taskDirectory(task), seed: task.seed) {
+                let from = RunModels.url(run: taskDirectory(task), seed: task.seed, stage: point.stage, epoch: point.epoch)
+                let to = RunModels.url(run: directory.url, seed: task.seed, stage: point.stage, epoch: point.epoch)
+                try AtomicFile.write(try Data(contentsOf: from), to: to)
+            }
         }
         try directory.write(summary.json, to: RunDirectory.summaryFile)
         try CurvesFigure.write(records: records, title: experiment.title, settings: experiment.settingsLine,

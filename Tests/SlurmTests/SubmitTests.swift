@@ -164,10 +164,15 @@ final class SubmitTests: XCTestCase {
     }
 
     /// Asserts that the submitted run writes what the local run wrote: metrics.jsonl, curves.png
-    /// and the seeds' finished checkpoints byte for byte, summary.json but for wall_seconds,
+    /// and the seeds' finished checkpoints and saved models byte for byte, summary.json but for wall_seconds,
     /// config.json but for "threads".
     func assertSameResults(_ submitted: URL, _ local: URL, seeds: [Int], file: StaticString = #filePath, line: UInt = #line) throws {
-        for name in ["metrics.jsonl", "curves.png"] + seeds.map({ "checkpoints/seed-\($0).checkpoint" }) {
+        // The saved models too (models/seed-N/*.weights), which `analyze` reads.
+        let models = try seeds.flatMap { seed in
+            try FileManager.default.contentsOfDirectory(atPath: local.appendingPathComponent("models/seed-\(seed)").path).sorted().map { "models/seed-\(seed)/\($0)" }
+        }
+        XCTAssertGreaterThanOrEqual(models.count, 2 * seeds.count, "the end of each stage is kept", file: file, line: line)
+        for name in ["metrics.jsonl", "curves.png"] + seeds.map({ "checkpoints/seed-\($0).checkpoint" }) + models {
             let a = try Data(contentsOf: submitted.appendingPathComponent(name)), b = try Data(contentsOf: local.appendingPathComponent(name))
             XCTAssertTrue(a == b, "\(name) of \(submitted.path) differs from the local run's", file: file, line: line)
         }
