@@ -3,6 +3,7 @@
 // figures draw); "ci95_pairs" pools every pair of every seed.
 
 import Foundation
+import IMLBase
 import IMLProtocol
 import IMLReport
 
@@ -195,6 +196,69 @@ struct AnalysisReport {
         if let best = rows.max(by: { Statistics.mean($0.accuracy) < Statistics.mean($1.accuracy) }) {
             let controls = rows.map { Statistics.mean($0.control) }
             lines.append("probes: best \(best.layer.name) \(String(format: "%.3f", Statistics.mean(best.accuracy))) over \(rows.count) probed layers; shuffled-label controls \(String(format: "%.3f", controls.min()!))–\(String(format: "%.3f", controls.max()!))")
+        }
+        return lines
+    }
+}
+
+/// The README's tables of a committed analysis (results/published/NAME/analysis/*.json): the
+/// alignment at the end of stage 1 per subset, and the probes per layer (per layer and prompt
+/// position for sequence models).
+public enum AnalysisTables {
+    public static func render(run: URL) throws -> [String] {
+        func read(_ name: String) throws -> JSON {
+            let file = run.appendingPathComponent(ModelAnalysis.directoryName).appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: file.path) else {
+                throw IMLError("\(file.path) is missing; analyze the run again (scripts/reproduce-results.sh \(run.lastPathComponent)).")
+            }
+            return try RunFileText.parse(data, path: file.path, fix: "analyze the run again")
+        }
+        func number(_ json: JSON?) -> Double? { json?.numberValue }
+        func cell(_ estimate: JSON?, digits: Int = 3) -> String {
+            guard let mean = number(estimate?["mean"]) else { return "–" }
+            let ci = number(estimate?["ci95_seeds"])
+            return String(format: "%.\(digits)f", mean) + (ci.map { String(format: " ± %.\(digits)f", $0) } ?? "")
+        }
+        let alignment = try read("alignment.json"), probes = try read("probes.json")
+        guard case .array(let points)? = alignment["points"], let last = points.last(where: { $0["stage"] == .int(1) }) ?? points.last,
+              case .array(let seeds)? = alignment["seeds"] else {
+            throw IMLError("\(run.path)/analysis/alignment.json has no points; analyze the run again.")
+        }
+        let epoch = number(last["epoch"]).map { String(Int($0)) } ?? "?"
+        var lines = ["| gradients of | cosine with their questions' (stage-1 epoch \(epoch), mean ± 95% CI over \(seeds.count) seeds) | dot product |",
+                     "|---|---|---|"]
+        let names = ["d1consis": "d1consis definitions (tag 1)", "d2consis": "d2consis definitions (tag 2)",
+                     "d3consis": "d3consis definitions (tag 3, never seen)", "control": "control: another variable's definition"]
+        for series in AnalysisReport.seriesOrder {
+            guard let entry = last[series] else { continue }
+            lines.append("| \(names[series] ?? series) | \(cell(entry["cosine"])) | \(cell(entry["dot"], digits: 0)) |")
+        }
+        if let gap = last["d1consis_minus_d2consis_cosine"] {
+            lines.append("| **d1consis − d2consis** | **\(cell(gap))** | |")
+        }
+        guard case .array(let layers)? = probes["layers"], !layers.isEmpty else { return lines }
+        lines.append("")
+        let positions = layers.compactMap { number($0["position"]).map(Int.init) }
+        if positions.isEmpty {
+            lines += ["| layer | probe accuracy (tag 1 vs tag 2) | shuffled-label control |", "|---|---|---|"]
+            for layer in layers {
+                guard case .string(let name)? = layer["layer"] else { continue }
+                lines.append("| \(name) | \(cell(layer["accuracy"])) | \(cell(layer["control"])) |")
+            }
+        } else {
+            let columns = Array(Set(positions)).sorted()
+            var order: [String] = []
+            for layer in layers { if case .string(let name)? = layer["layer"], !order.contains(name) { order.append(name) } }
+            lines.append("| probe accuracy at prompt position | " + columns.map(String.init).joined(separator: " | ") + " |")
+            lines.append("|---|" + String(repeating: "---|", count: columns.count))
+            for name in order {
+                let mine = layers.filter { $0["layer"] == .string(name) }
+                let cells = columns.map { p in mine.first { number($0["position"]).map(Int.init) == p }.map { cell($0["accuracy"], digits: 2) } ?? "–" }
+                lines.append("| \(name) | " + cells.joined(separator: " | ") + " |")
+            }
+            let controls = layers.compactMap { number($0["control"]?["mean"]) }
+            lines.append("| shuffled-label control (range over all) | " + String(format: "%.2f–%.2f", controls.min() ?? .nan, controls.max() ?? .nan)
+                         + String(repeating: " |", count: columns.count))
         }
         return lines
     }

@@ -4,6 +4,7 @@
 //   <!-- results: summary mnist-default -->      the run's final table (RunSummary.table)
 //   <!-- results: sweep mnist-sweep-alpha -->    one row per value (SweepReport.table)
 //   <!-- results: compare mnist-default text-default -->   runs side by side (Comparison.table)
+//   <!-- results: analysis mnist-analysis -->     its analysis/ JSON: alignment and probes (AnalysisTables)
 //   <!-- /results -->
 // `iml-compare --readme` rewrites every such block; a test fails when one differs from what the
 // committed summaries give, so a quoted number is always what the code gave.
@@ -41,7 +42,7 @@ public enum PublishedResults {
         let words = spec.split(separator: " ").map(String.init)
         let base = root.appendingPathComponent(directory)
         guard let kind = words.first, words.count >= 2 else {
-            throw IMLError("README marker \"\(spec)\" needs a kind (summary, sweep, compare) and a run name.")
+            throw IMLError("README marker \"\(spec)\" needs a kind (summary, sweep, compare, analysis) and a run name.")
         }
         switch kind {
         case "summary":
@@ -63,8 +64,10 @@ public enum PublishedResults {
         case "compare":
             let runs = try words.dropFirst().map { try PublishedRun(directory: base.appendingPathComponent($0)) }
             return Comparison.table(runs, names: runs.map(\.name))
+        case "analysis":
+            return try AnalysisTables.render(run: base.appendingPathComponent(words[1]))
         default:
-            throw IMLError("README marker \"\(spec)\": unknown kind \(kind); use summary, sweep or compare.")
+            throw IMLError("README marker \"\(spec)\": unknown kind \(kind); use summary, sweep, compare or analysis.")
         }
     }
 
