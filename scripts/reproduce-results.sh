@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Reruns every run the README quotes, into results/published/<name>/, on the pinned Haswell
 # OpenBLAS kernel (any x86-64 processor with AVX2 gives the same bytes). config.json and
-# summary.json of each are committed; scripts/render-results.sh then rewrites the README's tables.
-# Usage: scripts/reproduce-results.sh [NAME...]   (default: all, in this order; about 75 minutes
+# summary.json of each (and analysis/*.json of the analysed ones) are committed; scripts/render-results.sh then rewrites the README's tables.
+# Usage: scripts/reproduce-results.sh [NAME...]   (default: all, in this order; about 2 hours
 # on 2 cores). Needs MNIST (see README). Runs that already finished are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,8 +21,15 @@ declare -A commands=(
   [text-order-tve]="$bin/text-iml run --order tve --seeds 4"
   [text-batch-documents]="$bin/text-iml run --batch-unit documents --seeds 5"
   [mnist-sweep-batch]="$bin/mnist-iml sweep --batch-size 8,16,32,64,128,256 --seeds 5"
+  # Runs that keep their weights every 5 stage-1 epochs, for `analyze` (below).
+  [mnist-analysis]="$bin/mnist-iml run --seeds 5 --save-every 5"
+  [text-analysis]="$bin/text-iml run --seeds 5 --save-every 5"
+  [text-analysis-tve]="$bin/text-iml run --order tve --seeds 5 --save-every 5"
+  [mnist-analysis-batch-256]="$bin/mnist-iml run --seeds 5 --batch-size 256 --save-every 5"
+  [mnist-analysis-batch-32]="$bin/mnist-iml run --seeds 5 --batch-size 32 --save-every 5"
 )
-order=(mnist-default text-default mnist-seeds-5-9 mnist-sweep-alpha text-order-tve text-batch-documents mnist-sweep-batch)
+order=(mnist-default text-default mnist-seeds-5-9 mnist-sweep-alpha text-order-tve text-batch-documents mnist-sweep-batch
+       mnist-analysis text-analysis text-analysis-tve mnist-analysis-batch-256 mnist-analysis-batch-32)
 [ $# -gt 0 ] && order=("$@")
 
 for name in "${order[@]}"; do
@@ -31,6 +38,15 @@ for name in "${order[@]}"; do
   if [ -f "$out/$name/summary.json" ] || [ -f "$out/$name/sweep.md" ]; then echo "== $name: done, skipped" >&2; continue; fi
   echo "== $name: $command ${pin[*]} --out $out/$name" >&2
   $command "${pin[@]}" --out "$out/$name" > /dev/null
+done
+# The analyses of the runs that kept their weights (gradient alignment along stage 1, probes).
+for name in "${order[@]}"; do
+  [[ "$name" == *analysis* ]] || continue
+  tool=$bin/mnist-iml; [[ "$name" == text-* ]] && tool=$bin/text-iml
+  if [ -f "$out/$name/summary.json" ] && [ ! -f "$out/$name/analysis/alignment.json" ]; then
+    echo "== $name: analyze --along-training" >&2
+    $tool analyze "$out/$name" --along-training > /dev/null
+  fi
 done
 # Ten MNIST seeds: the default run and seeds 5-9, merged.
 if [ -f "$out/mnist-default/summary.json" ] && [ -f "$out/mnist-seeds-5-9/summary.json" ] && [ ! -f "$out/mnist-10-seeds/summary.json" ]; then
