@@ -48,7 +48,7 @@ public enum PublishedResults {
             return try PublishedRun(directory: base.appendingPathComponent(words[1])).summary.table().components(separatedBy: "\n")
         case "sweep":
             let sweep = base.appendingPathComponent(words[1])
-            let entries = try FileManager.default.contentsOfDirectory(atPath: sweep.path).filter { $0.contains("=") }
+            let entries = try FileManager.default.contentsOfDirectory(atPath: sweep.path).filter { $0.contains("=") }.sorted()
             var parameter: SweepParameter?
             var points: [SweepReport.Point] = []
             for entry in entries {
