@@ -38,6 +38,18 @@ extension RunnableCommand {
         }
     }
 
+    /// The experiment these options describe (one thread), every setting validated as `run`
+    /// validates it, without loading any data.
+    func validatedExperiment(arguments: [String]) throws -> Experiment {
+        let run = runOptions
+        let training = try run.trainingConfig()
+        let protocolConfig = try protocolOptions.config(quick: run.quick)
+        let modality = try makeModality()
+        try modality.validate(protocolConfig)
+        return Experiment(modality: modality, protocolConfig: protocolConfig, seeds: run.seedList, training: training,
+                          concurrency: 1, arguments: ExecutionSettings.recordedArguments(arguments))
+    }
+
     func execute(arguments: [String]) throws {
         let run = runOptions
         if let core = run.blasCore { try BLASPin.ensure(core: core) }

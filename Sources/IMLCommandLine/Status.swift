@@ -86,7 +86,7 @@ public struct StatusCommand: ParsableCommand {
         let statuses = tasks.map { submission.status($0) }
         let finished = statuses.filter(\.finished).count
         let arrays = submission.jobs.map(\.arrayJob).filter { $0 > 0 }
-        var lines = ["submitted " + (submission.sweep.map { "\($0.rawValue) sweep" } ?? "run") + " in \(submission.directory.path) (\(submission.tool)): "
+        var lines = ["submitted " + (submission.sweep.map { "\($0.name) sweep" } ?? "run") + " in \(submission.directory.path) (\(submission.tool)): "
                      + "\(tasks.count) task\(tasks.count == 1 ? "" : "s"), \(finished) finished; "
                      + (arrays.isEmpty ? "not submitted" : "array job\(Set(arrays).count == 1 ? "" : "s") \(Array(NSOrderedSet(array: arrays)).map { "\($0)" }.joined(separator: ", "))")]
         if let aggregate = submission.jobs.last?.aggregateJob {
@@ -96,12 +96,12 @@ public struct StatusCommand: ParsableCommand {
             let run = submission.pointDirectory(p)
             lines.append((submission.sweep == nil ? "" : "\(submission.points[p].path): ") + results(run))
         }
-        var rows: [[String]] = [["task"] + (submission.sweep.map { [$0.rawValue] } ?? []) + ["seed", "stage", "epoch", "training", "slurm", "log"]]
+        var rows: [[String]] = [["task"] + (submission.sweep.map { [$0.name] } ?? []) + ["seed", "stage", "epoch", "training", "slurm", "log"]]
         var stopped: [String] = []
         for (task, status) in zip(tasks, statuses) {
             let c = status.columns
             let state = slurmState(job: submission.arrayJob(of: task), script: arrayScript, task: task.index)
-            rows.append(["\(task.index)"] + (submission.sweep == nil ? [] : [JSON.format(submission.points[task.point].value ?? .nan)])
+            rows.append(["\(task.index)"] + (submission.sweep == nil ? [] : [submission.points[task.point].value?.text ?? "—"])
                         + ["\(task.seed)", c.stage, c.epoch, c.state, state, submission.logFile(task).path])
             let word = state.split(separator: " ").first.map(String.init) ?? ""
             if !status.finished, !Slurm.activeStates.contains(word), !state.hasPrefix("not submitted"), !state.hasPrefix("unknown (scontrol"), !state.hasPrefix("unknown (Slurm does") {

@@ -31,7 +31,7 @@ public struct SubmitCommand<Run: RunnableCommand>: ParsableCommand {
                              abstract: "Submit `run` (or a sweep) to Slurm: a job array with one task per seed (per value and seed), then an aggregation job that writes the results.",
                              discussion: """
                                  Example: \(toolName) submit --seeds 20 --time 1:00:00 --out results/big. Every option of `run` applies; \
-                                 --alpha LIST or --batch-size LIST (comma-separated) submits a sweep as one array. Writes the job scripts, \
+                                 --set OPTION=v1,v2,..., --alpha LIST or --batch-size LIST (comma-separated) submits a sweep as one array. Writes the job scripts, \
                                  submission.json and one log per task into DIR/slurm/, each seed's run into DIR/tasks/seed-N/, and, once \
                                  every task succeeded, the run's files into DIR as `run` writes them. See docs/cluster.md.
                                  """)
@@ -40,7 +40,7 @@ public struct SubmitCommand<Run: RunnableCommand>: ParsableCommand {
     static var toolName: String { URL(fileURLWithPath: CommandLine.arguments.first ?? "iml").lastPathComponent }
 
     @Argument(parsing: .captureForPassthrough,
-              help: "sbatch settings (below) and any `run` option; --alpha LIST or --batch-size LIST for a sweep; --out names the run directory.")
+              help: "sbatch settings (below) and any `run` option; --set OPTION=v1,v2,..., --alpha LIST or --batch-size LIST for a sweep; --out names the run directory.")
     var arguments: [String] = []
 
     public init() {}
@@ -87,7 +87,8 @@ public struct SubmitCommand<Run: RunnableCommand>: ParsableCommand {
         var sweep: SweepParameter?
         var sweepArguments: [String] = []
         if isSweep {
-            let (plan, _) = try SweepPlan.parse(request.runArguments)
+            let (plan, _) = try SweepPlan.parse(request.runArguments, checkOption: { try Run.checkSweepable($0, tool: tool) })
+            try Run.checkSweepRuns(plan, execution: execution, tool: tool)
             sweep = plan.parameter
             sweepArguments = plan.sharedArguments
             points = plan.values.map { v in
@@ -101,7 +102,7 @@ public struct SubmitCommand<Run: RunnableCommand>: ParsableCommand {
         for point in points { experiments.append(try Run.experiment(arguments: point.arguments + execution, tool: tool)) }
         let experiment = experiments[0]
         let modalityName = experiment.modality.name
-        let out = request.out ?? RunDirectory.defaultPath(modality: sweep.map { "\(modalityName)-sweep-\($0.rawValue)" } ?? modalityName)
+        let out = request.out ?? RunDirectory.defaultPath(modality: sweep.map { "\(modalityName)-sweep-\($0.name)" } ?? modalityName)
         let directory = URL(fileURLWithPath: out).standardizedFileURL
         if let bad = directory.path.first(where: { $0.isWhitespace || $0 == "%" || $0 == "\"" || $0 == "'" || $0 == "\\" }) {
             throw IMLError("The run directory \(directory.path) contains \(bad == " " ? "a space" : "the character \(bad)"), which sbatch's --output cannot carry; choose an --out without spaces, quotes, backslashes or %.")
@@ -263,10 +264,11 @@ public struct SubmitCommand<Run: RunnableCommand>: ParsableCommand {
         }
     }
 
-    /// True when --alpha or --batch-size is given a list (a comma in its value).
+    /// True when --set is given, or --alpha or --batch-size a list (a comma in its value).
     static func sweptList(in arguments: [String]) -> Bool {
         for (i, a) in arguments.enumerated() {
-            for p in SweepParameter.allCases {
+            if a == "--set" || a.hasPrefix("--set=") { return true }
+            for p in SweepParameter.listOptions {
                 if a.hasPrefix(p.option + "="), a.contains(",") { return true }
                 if a == p.option, i + 1 < arguments.count, arguments[i + 1].contains(",") { return true }
             }
@@ -391,13 +393,7 @@ extension RunnableCommand {
         } catch {
             throw IMLError("\(Self.message(for: error)) (given to submit for `run`); see \(tool) submit --help.")
         }
-        let run = command.runOptions
-        let training = try run.trainingConfig()
-        let protocolConfig = try command.protocolOptions.config(quick: run.quick)
-        let modality = try command.makeModality()
-        try modality.validate(protocolConfig)
-        return Experiment(modality: modality, protocolConfig: protocolConfig, seeds: run.seedList, training: training,
-                          concurrency: 1, arguments: ExecutionSettings.recordedArguments(arguments))
+        return try command.validatedExperiment(arguments: arguments)
     }
 }
 

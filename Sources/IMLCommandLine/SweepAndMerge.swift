@@ -11,14 +11,19 @@ import IMLExperiment
 public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {
     public static var configuration: CommandConfiguration {
         CommandConfiguration(commandName: "sweep",
-                             abstract: "Repeat `run` for several values of --alpha or --batch-size; write one run per value, sweep.png and sweep.md.",
-                             discussion: "Example: \(toolName) sweep --alpha 0.5,0.75,0.9,1 --seeds 5. Every option of `run` applies to every run of the sweep (see `\(toolName) sweep --help`).")
+                             abstract: "Repeat `run` for several values of one of its options; write one run per value, sweep.png and sweep.md.",
+                             discussion: """
+                                 Examples: \(toolName) sweep --alpha 0.5,0.75,0.9,1 --seeds 5; \(toolName) sweep --set lr=0.001,0.0003. \
+                                 --set OPTION=v1,v2,... sweeps any option of `run` that takes a value (separate the values with ; when \
+                                 each is a comma-separated list itself, quoted for the shell). Every other option of `run` applies to every \
+                                 run of the sweep (see `\(toolName) sweep --help`).
+                                 """)
     }
 
     static var toolName: String { URL(fileURLWithPath: CommandLine.arguments.first ?? "iml").lastPathComponent }
 
     @Argument(parsing: .captureForPassthrough,
-              help: "--alpha LIST or --batch-size LIST (comma-separated), plus any `run` option; --out names the sweep directory.")
+              help: "--set OPTION=v1,v2,..., or --alpha LIST or --batch-size LIST (comma-separated), plus any `run` option; --out names the sweep directory.")
     var arguments: [String] = []
 
     public init() {}
@@ -42,7 +47,7 @@ public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {
                 guard other.isEmpty else {
                     throw IMLError("sweep --resume \(resume) continues the sweep with the settings recorded in \(directory.appendingPathComponent(SweepRecord.fileName).path), so it takes only --threads and --data-dir beside it (got \(other.joined(separator: " "))).")
                 }
-                plan = try SweepPlan.parse(recorded).plan
+                plan = try SweepPlan.parse(recorded, checkOption: checkOption).plan
                 var rest = given, kept: [String] = []
                 while !rest.isEmpty {
                     let argument = rest.removeFirst()
@@ -58,14 +63,16 @@ public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {
                 }
                 execution = kept
             } else {
-                let parsed = try SweepPlan.parse(given)
+                let parsed = try SweepPlan.parse(given, checkOption: checkOption)
                 plan = parsed.plan
                 let modality = try Run.parse(plan.sharedArguments).makeModality()
-                directory = URL(fileURLWithPath: parsed.out ?? RunDirectory.defaultPath(modality: "\(modality.name)-sweep-\(plan.parameter.rawValue)"))
+                directory = URL(fileURLWithPath: parsed.out ?? RunDirectory.defaultPath(modality: "\(modality.name)-sweep-\(plan.parameter.name)"))
                 execution = []
             }
             let probe = try Run.parse(plan.sharedArguments + execution)
             let modality = try probe.makeModality()
+            // Every run must be valid before the first starts: a bad value is refused now, not hours in.
+            try Run.checkSweepRuns(plan, execution: execution, tool: Self.toolName)
             if resume == nil, FileManager.default.fileExists(atPath: directory.appendingPathComponent(SweepRecord.fileName).path),
                !plan.sharedArguments.contains("--force") {
                 throw IMLError("The directory \(directory.path) already holds a sweep; continue it with sweep --resume \(directory.path), overwrite it with --force, or choose another --out.")
@@ -85,7 +92,7 @@ public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {
             var points: [SweepReport.Point] = []
             for value in plan.values {
                 let runDirectory = directory.appendingPathComponent(plan.directoryName(value)).path
-                let label = "\(plan.parameter.rawValue) = \(JSON.format(value))"
+                let label = "\(plan.parameter.name) = \(value.text)"
                 var arguments = plan.runArguments(value, directory: runDirectory) + execution
                 if resume != nil, let finished = try? FinishedRun(path: runDirectory),
                    FileManager.default.fileExists(atPath: finished.directory.file(RunDirectory.curvesFile).path) {
@@ -111,11 +118,13 @@ public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {
             }
             let shared = recordedShared.isEmpty ? "defaults" : recordedShared.joined(separator: " ")
             try SweepReport.write(points: points, parameter: plan.parameter, modalityTitle: modality.title,
-                                  settings: "\(Self.toolName) sweep \(plan.parameter.option) \(plan.values.map { JSON.format($0) }.joined(separator: ",")); \(shared)",
+                                  settings: "\(Self.toolName) sweep \(plan.parameter.commandLine(plan.values)); \(shared)",
                                   to: directory)
             print(try String(contentsOf: directory.appendingPathComponent("sweep.md"), encoding: .utf8))
         }
     }
+
+    func checkOption(_ name: String) throws { try Run.checkSweepable(name, tool: Self.toolName) }
 
     /// Removes `--resume DIR` (or `--resume=DIR`) from `arguments` and returns DIR.
     static func takeResume(_ arguments: inout [String]) throws -> String? {

@@ -49,18 +49,18 @@ public enum PublishedResults {
             return try PublishedRun(directory: base.appendingPathComponent(words[1])).summary.table().components(separatedBy: "\n")
         case "sweep":
             let sweep = base.appendingPathComponent(words[1])
-            let entries = try FileManager.default.contentsOfDirectory(atPath: sweep.path).filter { $0.contains("=") }
+            let entries = try FileManager.default.contentsOfDirectory(atPath: sweep.path).filter { $0.contains("=") }.sorted()
             var parameter: SweepParameter?
             var points: [SweepReport.Point] = []
             for entry in entries {
                 let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
-                guard let p = SweepParameter(rawValue: parts[0]), let value = Double(parts[1]) else { continue }
-                parameter = p
+                guard parts.count == 2 else { continue }
+                parameter = SweepParameter(parts[0])
                 let run = try PublishedRun(directory: sweep.appendingPathComponent(entry))
-                points.append(.init(value: value, directory: entry, summary: run.summary))
+                points.append(.init(value: SweepValue(parts[1]), directory: entry, summary: run.summary))
             }
             guard let parameter else { throw IMLError("\(sweep.path) holds no runs of a sweep; rerun it with scripts/reproduce-results.sh \(words[1]).") }
-            return SweepReport.table(points.sorted { $0.value < $1.value }, parameter: parameter)
+            return SweepReport.table(SweepReport.ordered(points), parameter: parameter)
         case "compare":
             let runs = try words.dropFirst().map { try PublishedRun(directory: base.appendingPathComponent($0)) }
             return Comparison.table(runs, names: runs.map(\.name))

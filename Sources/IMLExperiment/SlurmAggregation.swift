@@ -35,21 +35,20 @@ extension SlurmSubmission {
             for p in points.indices {
                 let run = try FinishedRun(path: pointDirectory(p).path)
                 title = run.title
-                reportPoints.append(.init(value: points[p].value ?? .nan, directory: pointDirectory(p).path, summary: run.summary))
+                reportPoints.append(.init(value: points[p].value ?? SweepValue("—"), directory: pointDirectory(p).path, summary: run.summary))
             }
             // As a local sweep says it: without the options that only say where it ran.
             let recorded = ExecutionSettings.recordedArguments(sweepArguments)
             let shared = recorded.isEmpty ? "defaults" : recorded.joined(separator: " ")
-            let values = points.compactMap(\.value).map { JSON.format($0) }.joined(separator: ",")
             try SweepReport.write(points: reportPoints, parameter: sweep, modalityTitle: title,
-                                  settings: "\(tool) sweep \(sweep.option) \(values); \(shared)", to: directory)
+                                  settings: "\(tool) sweep \(sweep.commandLine(points.compactMap(\.value))); \(shared)", to: directory)
         }
         return summaries
     }
 
     /// "seed 1" or "alpha = 0.5, seed 1".
     public func describe(_ task: Task) -> String {
-        (sweep.map { "\($0.rawValue) = \(JSON.format(points[task.point].value ?? .nan)), " } ?? "") + "seed \(task.seed)"
+        (sweep.map { "\($0.name) = \(points[task.point].value?.text ?? "—"), " } ?? "") + "seed \(task.seed)"
     }
 
     func aggregate(point p: Int, experiment: Experiment) throws -> RunSummary {

@@ -65,13 +65,13 @@ public struct SlurmSubmission {
     /// One run of the submission: the whole run, or one value of a sweep.
     public struct Point {
         /// The swept value, nil for a plain run.
-        public var value: Double?
+        public var value: SweepValue?
         /// The run directory, relative to the submission's directory ("." for a plain run).
         public var path: String
         /// The run's arguments as a local `run` records them in config.json (every seed, no
         /// execution options).
         public var arguments: [String]
-        public init(value: Double?, path: String, arguments: [String]) { self.value = value; self.path = path; self.arguments = arguments }
+        public init(value: SweepValue?, path: String, arguments: [String]) { self.value = value; self.path = path; self.arguments = arguments }
     }
 
     /// One array task: one seed of one point.
@@ -260,9 +260,9 @@ public struct SlurmSubmission {
             ("tool", .string(tool)), ("tool_path", .string(toolPath)),
             ("directory", .string(directory.path)), ("working_directory", .string(workingDirectory)),
             ("created", .string(created)),
-            ("sweep", sweep.map { .object([("parameter", .string($0.rawValue)), ("arguments", .array(sweepArguments.map(JSON.string)))]) } ?? .null),
+            ("sweep", sweep.map { .object([("parameter", .string($0.name)), ("arguments", .array(sweepArguments.map(JSON.string)))]) } ?? .null),
             ("points", .array(points.map { p in
-                .object([("value", p.value.map { .string(JSON.format($0)) } ?? .null), ("path", .string(p.path)),
+                .object([("value", p.value.map { .string($0.text) } ?? .null), ("path", .string(p.path)),
                          ("arguments", .array(p.arguments.map(JSON.string)))])
             })),
             ("seeds", .array(seeds.map { .int(Int($0)) })),
@@ -270,7 +270,7 @@ public struct SlurmSubmission {
             ("sbatch", settings.json),
             ("tasks", .array(tasks.map { t in
                 .object([("task", .int(t.index)), ("seed", .int(Int(t.seed))),
-                         ("value", points[t.point].value.map { .string(JSON.format($0)) } ?? .null),
+                         ("value", points[t.point].value.map { .string($0.text) } ?? .null),
                          ("directory", .string(Self.relative(taskDirectory(t), to: directory))),
                          ("log", .string(Self.relative(logFile(t), to: directory)))])
             })),
@@ -315,8 +315,8 @@ public struct SlurmSubmission {
         self.tool = tool; self.toolPath = toolPath; self.directory = directory.standardizedFileURL
         self.workingDirectory = workingDirectory; self.created = created
         if let sweep = o["sweep"] as? [String: Any] {
-            guard let name = sweep["parameter"] as? String, let parameter = SweepParameter(rawValue: name) else { throw damaged("unknown sweep parameter") }
-            self.sweep = parameter
+            guard let name = sweep["parameter"] as? String, !name.isEmpty else { throw damaged("unknown sweep parameter") }
+            self.sweep = SweepParameter(name)
             sweepArguments = sweep["arguments"] as? [String] ?? []
         } else {
             self.sweep = nil
@@ -324,7 +324,7 @@ public struct SlurmSubmission {
         }
         points = try pointList.map { p in
             guard let path = p["path"] as? String, let arguments = p["arguments"] as? [String] else { throw damaged("a point without path or arguments") }
-            return Point(value: (p["value"] as? String).flatMap { Double($0) }, path: path, arguments: arguments)
+            return Point(value: (p["value"] as? String).map(SweepValue.init), path: path, arguments: arguments)
         }
         seeds = seedList.map { $0.uint64Value }
         executionArguments = execution

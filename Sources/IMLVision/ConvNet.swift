@@ -38,7 +38,34 @@ public final class ConvNetMLP: Layer {
         public var heads = 6
         public var classes = 10
         public init() {}
+
+        /// How many conv blocks the image allows: each block's 2x2 pooling halves it.
+        public var maxBlocks: Int {
+            var blocks = 0
+            while height >> (blocks + 1) > 0 && width >> (blocks + 1) > 0 { blocks += 1 }
+            return blocks
+        }
+
+        /// The parameters these sizes give, counted without building the model; a Double, so
+        /// absurd widths are counted (and refused) rather than overflowing.
+        public var parameterCount: Double {
+            var count = 0.0, inChannels = Double(inputChannels)
+            for c in channels.map(Double.init) {
+                count += inChannels * c * 9 + c
+                inChannels = c
+            }
+            var width = inChannels * Double((height >> channels.count) * (self.width >> channels.count))
+            for size in (hidden + [heads * classes]).map(Double.init) {
+                count += width * size + size
+                width = size
+            }
+            return count
+        }
     }
+
+    /// The largest model a run may ask for: its weights, gradients and Adam's two moments take
+    /// 16 bytes a parameter, 800 MB per seed training at once.
+    public static let maxParameters = 50_000_000.0
 
     public let config: Config
     /// Conv blocks: conv 3x3 + max-pool 2x2 + ReLU each, fused (ConvPoolReLU).

@@ -26,15 +26,27 @@ public final class VisionModality: Modality {
     public var name: String { "mnist" }
     public var title: String { dataset.displayName }
     public var comparedSettings: [String] { ["dataset", "grid", "handwriting", "model"] }
-    public var settingsLine: String { "\(dataset.displayName), grid \(vision.grid)x\(vision.grid), \(vision.handwriting.rawValue) handwriting" }
+    public var settingsLine: String {
+        "\(dataset.displayName), grid \(vision.grid)x\(vision.grid), \(vision.handwriting.rawValue) handwriting"
+            + (model == ConvNetMLP.Sizes() ? "" : ", ConvNet \(model.channels.map(String.init).joined(separator: "-")) + MLP \(model.hidden.map(String.init).joined(separator: "-"))")
+    }
 
     public func validate(_ protocolConfig: ProtocolConfig) throws {
         try vision.validate()
         try model.validate()
+        let config = VisionTask.modelConfig(model, vision: vision, heads: protocolConfig.attributes, classes: protocolConfig.classes)
+        if model.channels.count > config.maxBlocks {
+            throw IMLError("--conv-channels gives \(model.channels.count) conv blocks, but each halves the image and a \(vision.height) x \(vision.width) image (--grid \(vision.grid)) can be halved only \(config.maxBlocks) times; give at most \(config.maxBlocks) channel counts.")
+        }
+        if config.parameterCount > ConvNetMLP.maxParameters {
+            throw IMLError("--conv-channels \(Self.list(model.channels)) and --hidden \(Self.list(model.hidden)) make a model of \(String(format: "%.0f", config.parameterCount)) parameters, more than the \(String(format: "%.0f", ConvNetMLP.maxParameters)) this program trains; choose smaller widths.")
+        }
         if let distinct = vision.variableSpec.distinctCount, distinct < protocolConfig.entities {
             throw IMLError("--grid \(vision.grid) draws only \(distinct) distinct variables (10^\(vision.grid * vision.grid) digit grids), but --entities \(protocolConfig.entities) needs one per entity; use a larger --grid or fewer --entities.")
         }
     }
+
+    static func list(_ widths: [Int]) -> String { widths.map(String.init).joined(separator: ",") }
 
     /// Loads (or downloads) the dataset; the tools call it once, before the first task.
     public func prepare() throws {

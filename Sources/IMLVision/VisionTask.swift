@@ -55,14 +55,7 @@ public final class VisionTask: TrainingTask {
         heads = instance.config.attributes
         classes = instance.config.classes
         try sizes.validate()
-        var modelConfig = ConvNetMLP.Config()
-        modelConfig.height = vision.height
-        modelConfig.width = vision.width
-        modelConfig.channels = sizes.channels
-        modelConfig.hidden = sizes.hidden
-        modelConfig.heads = heads
-        modelConfig.classes = classes
-        model = ConvNetMLP(config: modelConfig, seed: modelSeed)
+        model = ConvNetMLP(config: Self.modelConfig(sizes, vision: vision, heads: heads, classes: classes), seed: modelSeed)
         input = Tensor([1, 1, vision.height, vision.width])
 
         for stage in [1, 2] {
@@ -90,6 +83,18 @@ public final class VisionTask: TrainingTask {
             evalImages[set.subset] = images
             evalRow[set.subset] = rows
         }
+    }
+
+    /// The ConvNet of `sizes` for these images and T heads of C classes.
+    public static func modelConfig(_ sizes: ConvNetMLP.Sizes, vision: VisionConfig, heads: Int, classes: Int) -> ConvNetMLP.Config {
+        var config = ConvNetMLP.Config()
+        config.height = vision.height
+        config.width = vision.width
+        config.channels = sizes.channels
+        config.hidden = sizes.hidden
+        config.heads = heads
+        config.classes = classes
+        return config
     }
 
     public var settings: [(String, JSON)] {

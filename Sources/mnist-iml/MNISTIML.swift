@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import Foundation
+import IMLBase
 import IMLCommandLine
 import IMLExperiment
 import IMLVision
@@ -27,12 +28,35 @@ struct VisionOptions: ParsableArguments {
     @Option(help: "mnist or fashion-mnist.") var dataset: MNISTDatasetKind = .mnist
     @Option(help: "Directory with the idx files (default: $MNIST_DIR, else data/mnist).") var dataDir: String?
     @Option(help: "Average the loss over supervised heads (heads) or over examples (examples).") var lossAverage: LossAverage = .heads
+    @Option(help: ArgumentHelp("Output channels of each conv block (3x3 conv, ReLU, 2x2 max-pool), comma-separated: one block per number.",
+                               valueName: "c1,c2,..."))
+    var convChannels = Self.text(ConvNetMLP.Sizes().channels)
+    @Option(help: ArgumentHelp("Widths of the MLP's hidden layers, comma-separated: one layer per number.", valueName: "h1,h2,..."))
+    var hidden = Self.text(ConvNetMLP.Sizes().hidden)
 
-    var modality: VisionModality {
+    func modality() throws -> VisionModality {
         var v = VisionConfig()
         v.grid = grid
         v.handwriting = handwriting
-        return VisionModality(vision: v, dataset: dataset, dataDir: dataDir, lossAverage: lossAverage)
+        var model = ConvNetMLP.Sizes()
+        model.channels = try Self.widths(convChannels, option: "--conv-channels")
+        model.hidden = try Self.widths(hidden, option: "--hidden")
+        return VisionModality(vision: v, dataset: dataset, dataDir: dataDir, lossAverage: lossAverage, model: model)
+    }
+
+    static func text(_ widths: [Int]) -> String { widths.map(String.init).joined(separator: ",") }
+
+    /// "16,32,32" -> [16, 32, 32]; anything else gets one sentence naming `option`.
+    static func widths(_ list: String, option: String) throws -> [Int] {
+        let items = list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        if items == [""] { throw IMLError("\(option) needs at least one width, e.g. \(option) 16,32.") }
+        return try items.map { item in
+            guard let width = Int(item) else {
+                throw IMLError("\(option) takes comma-separated whole numbers, e.g. \(option) 16,32, and \"\(item)\" is not one.")
+            }
+            if width < 1 { throw IMLError("\(option) widths must be at least 1 (got \(width)).") }
+            return width
+        }
     }
 }
 
@@ -48,7 +72,7 @@ struct Run: RunnableCommand {
     @OptionGroup var vision: VisionOptions
     @OptionGroup var runOptions: RunOptions<VisionDefaults>
 
-    func makeModality() throws -> Modality { vision.modality }
+    func makeModality() throws -> Modality { try vision.modality() }
     func run() throws { try runExperiment(arguments: RunCommand.commandLineArguments()) }
 }
 

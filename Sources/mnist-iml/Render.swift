@@ -18,7 +18,7 @@ struct Render: ParsableCommand {
         try reportingErrors {
             if perSubset < 1 { throw IMLError("--per-subset must be at least 1 (got \(perSubset)).") }
             let protocolConfig = try protocolOptions.config(seed: seed)
-            let modality = vision.modality
+            let modality = try vision.modality()
             try modality.validate(protocolConfig)
             let directory = URL(fileURLWithPath: out)
             var isDirectory: ObjCBool = false

@@ -110,6 +110,60 @@ final class SweepMergeCompareTests: XCTestCase {
         XCTAssertNotNil(message(["--seeds", "3"]))
         XCTAssertNotNil(message(["--alpha", "1", "--batch-size", "8"]))
         XCTAssertEqual(message(["--alpha"]), "--alpha needs a value.")
+        // Without --set, a single --batch-size is still a sweep of one value, as it always was.
+        XCTAssertEqual(try SweepPlan.parse(["--batch-size", "32"]).plan.values, [32])
+    }
+
+    func testSetSweepParsingAndValidation() throws {
+        let (plan, out) = try SweepPlan.parse(["--seeds", "2", "--set", "order=vte, tve,evt", "--batch-size", "32", "--quick", "--out", "x"])
+        XCTAssertEqual(plan.parameter, SweepParameter("order"))
+        XCTAssertEqual(plan.values, [SweepValue("vte"), SweepValue("tve"), SweepValue("evt")])
+        XCTAssertEqual(out, "x")
+        // A single --batch-size beside --set is an ordinary run option, kept where it stood.
+        XCTAssertEqual(plan.sharedArguments, ["--seeds", "2", "--batch-size", "32", "--quick"])
+        XCTAssertEqual(plan.runArguments(SweepValue("tve"), directory: "x/order=tve"),
+                       ["--seeds", "2", "--batch-size", "32", "--quick", "--order", "tve", "--out", "x/order=tve"])
+        XCTAssertEqual(plan.directoryName(SweepValue("evt")), "order=evt")
+        XCTAssertEqual(plan.parameter.commandLine(plan.values), "--set order=vte,tve,evt")
+
+        // Numbers are passed as written; --set alpha=LIST is --alpha LIST.
+        XCTAssertEqual(try SweepPlan.parse(["--set=lr=0.001,3e-4"]).plan.values.map(\.text), ["0.001", "3e-4"])
+        XCTAssertEqual(try SweepPlan.parse(["--set", "alpha=0.50,1"]).plan, try SweepPlan.parse(["--alpha", "0.5,1"]).plan)
+        XCTAssertEqual(SweepParameter.alpha.commandLine([0.5, 1]), "--alpha 0.5,1")
+        // A value that is a list itself: values separated by ";".
+        let lists = try SweepPlan.parse(["--set", "hidden=256,256;512"]).plan
+        XCTAssertEqual(lists.values.map(\.text), ["256,256", "512"])
+        XCTAssertEqual(lists.parameter.commandLine(lists.values), "--set 'hidden=256,256;512'")
+        // A leading dash would read as an option, so it stays attached.
+        XCTAssertEqual(try SweepPlan.parse(["--set", "lr=-1"]).plan.runArguments(SweepValue("-1"), directory: "d"), ["--lr=-1", "--out", "d"])
+
+        // The tool refuses the option's name before any value is read.
+        var asked: [String] = []
+        XCTAssertThrowsError(try SweepPlan.parse(["--set", "frobnicate"], checkOption: { asked.append($0); throw IMLError("no") }))
+        XCTAssertEqual(asked, ["frobnicate"])
+        _ = try SweepPlan.parse(["--set", "--order=vte"], checkOption: { asked.append($0) })
+        XCTAssertEqual(asked.last, "order")
+
+        func message(_ args: [String]) -> String? {
+            do { _ = try SweepPlan.parse(args); return nil } catch { return (error as? IMLError)?.message }
+        }
+        XCTAssertEqual(message(["--set", "lr=0.1", "--set", "width=64"]),
+                       "--set was given 2 times (lr=0.1, width=64), but a sweep varies one option at a time; sweep them separately.")
+        XCTAssertEqual(message(["--set", "lr=0.1,0.2", "--alpha", "0.5,1"]),
+                       "--set lr=0.1,0.2 and --alpha 0.5,1 both give values to sweep, but a sweep varies one option at a time; sweep them separately, or give --alpha one value.")
+        XCTAssertEqual(message(["--set", "lr=0.1,0.2", "--lr", "0.3"]),
+                       "--set lr=0.1,0.2 and --lr 0.3 both give --lr; give it once (each run of the sweep gets one of the values listed in --set).")
+        XCTAssertEqual(message(["--set", "batch-size=8,16", "--batch-size=4"]),
+                       "--set batch-size=8,16 and --batch-size=4 both give --batch-size; give it once (each run of the sweep gets one of the values listed in --set).")
+        XCTAssertEqual(message(["--set", "lr="]), "--set lr= lists no values; give at least one after the equals sign, e.g. --set lr=v1,v2.")
+        XCTAssertEqual(message(["--set", "lr=0.1,,0.2"]),
+                       "--set lr=0.1,,0.2 has an empty value (two separators in a row, or one at an end); list each value once.")
+        XCTAssertEqual(message(["--set", "order"]), "--set order has no values; give them after an equals sign, e.g. --set order=v1,v2.")
+        XCTAssertEqual(message(["--set", "=1,2"]), "--set takes OPTION=v1,v2,... (e.g. --set lr=0.001,0.0003), but \"=1,2\" names no option.")
+        XCTAssertEqual(message(["--set", "order=vte,vte"]), "--set order lists vte twice; give each value once.")
+        XCTAssertEqual(message(["--set", "lr=0.1,1e-1"]), "--set lr lists 0.1 and 1e-1, the same number; give each value once.")
+        XCTAssertEqual(message(["--set", "alpha=0.5,2"]), "--alpha values must lie in [0, 1] (got 2).")
+        XCTAssertEqual(message(["--set"]), "--set needs a value.")
     }
 }
 

@@ -21,6 +21,32 @@ final class VisionTaskTests: XCTestCase {
         XCTAssertEqual(a.forward(x).shape, [3, 60])
     }
 
+    func testParameterCountAndBlockLimitWithoutBuildingTheModel() {
+        for (channels, hidden, height, width) in [([16, 32, 32], [256, 256], 60, 56), ([8, 8], [32], 32, 28), ([4], [], 32, 28), ([2, 2, 2, 2], [7, 5], 32, 28)] {
+            var config = ConvNetMLP.Config()
+            config.channels = channels; config.hidden = hidden; config.height = height; config.width = width
+            XCTAssertEqual(config.parameterCount, Double(ConvNetMLP(config: config, seed: 0).parameterCount), "\(channels) \(hidden)")
+        }
+        var config = ConvNetMLP.Config()
+        XCTAssertEqual(config.maxBlocks, 5, "60 x 56 halves five times (to 1 x 1)")
+        config.height = 32; config.width = 28
+        XCTAssertEqual(config.maxBlocks, 4)
+    }
+
+    func testWidthsOutsideTheModelLimitsAreRefusedBeforeAnyData() {
+        func message(channels: [Int], hidden: [Int], grid: Int = 2) -> String? {
+            var sizes = ConvNetMLP.Sizes(), vision = VisionConfig()
+            sizes.channels = channels; sizes.hidden = hidden; vision.grid = grid
+            do { try VisionModality(vision: vision, model: sizes).validate(ProtocolConfig()); return nil } catch { return (error as? IMLError)?.message }
+        }
+        XCTAssertNil(message(channels: [16, 32, 32, 32, 32], hidden: [256]))
+        XCTAssertEqual(message(channels: [16, 32, 32, 32, 32, 32], hidden: [256]),
+                       "--conv-channels gives 6 conv blocks, but each halves the image and a 60 x 56 image (--grid 2) can be halved only 5 times; give at most 5 channel counts.")
+        XCTAssertEqual(message(channels: [16, 32, 32], hidden: [40_000]),
+                       "--conv-channels 16,32,32 and --hidden 40000 make a model of 65174108 parameters, more than the 50000000 this program trains; choose smaller widths.")
+        XCTAssertNotNil(message(channels: [Int.max / 2], hidden: [Int.max / 2]), "absurd widths are counted, not overflowed")
+    }
+
     func makeTask(entities: Int = 40, handwriting: Handwriting = .fixed, seed: UInt64 = 0) throws -> VisionTask {
         var vision = VisionConfig()
         vision.handwriting = handwriting

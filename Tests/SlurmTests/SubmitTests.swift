@@ -375,6 +375,26 @@ final class SubmitTests: XCTestCase {
         XCTAssertTrue(status.contains("\n3     16          1     2      1/1    finished  COMPLETED  \(sweep.path)/slurm/task-3.log"), status)
     }
 
+    func testASetSweepSubmittedEqualsTheLocalSweep() throws {
+        try requireCluster()
+        let data = try dataset("data")
+        let sweep = base.appendingPathComponent("set-submitted"), local = base.appendingPathComponent("set-local")
+        submitted.append(sweep)
+        let options = ["--set", "loss-average=examples,heads"] + settings(data, seeds: 1)
+        try succeed(["submit"] + options + ["--out", sweep.path])
+        let (_, aggregate) = try jobs(sweep)
+        try succeed(["sweep"] + options + ["--out", local.path])
+        XCTAssertEqual(try waitUntilEnded(aggregate), "COMPLETED")
+        for name in ["sweep.md", "sweep.png"] {
+            XCTAssertTrue(try Data(contentsOf: sweep.appendingPathComponent(name)) == Data(contentsOf: local.appendingPathComponent(name)), name)
+        }
+        for point in ["loss-average=examples", "loss-average=heads"] {
+            try assertSameResults(sweep.appendingPathComponent(point), local.appendingPathComponent(point), seeds: [0])
+        }
+        let status = try succeed(["status", sweep.path])
+        XCTAssertTrue(status.contains("submitted loss-average sweep in \(sweep.path) (mnist-iml): 2 tasks, 2 finished"), status)
+    }
+
     // MARK: Bad input
 
     func assertSubmitFails(_ arguments: [String], _ line: String, environment: [String: String] = [:], leaves directory: URL? = nil,
