@@ -373,7 +373,7 @@ extension BadInputTests {
         let f = try runFixtures()
         let disk = base.appendingPathComponent("small-disk")
         try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
-        let mount = try Self.command("/bin/mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", disk.path])
+        let mount = try Self.command("/bin/mount", ["-t", "tmpfs", "-o", "size=32m", "tmpfs", disk.path])
         guard mount.status == 0 else {
             print("skipped: cannot mount a tmpfs here (\(mount.output.trimmingCharacters(in: .whitespacesAndNewlines)))")
             throw XCTSkip("cannot mount a tmpfs here: \(mount.output)")
