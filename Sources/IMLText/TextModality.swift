@@ -23,6 +23,7 @@ public final class TextModality: Modality {
     public var comparedSettings: [String] { ["order", "layers", "width", "heads", "batch_unit"] }
     public var settingsLine: String {
         (unit == .documents ? "batches of documents, " : "") + "order \(text.order.rawValue), \(model.layers)x\(model.width) transformer"
+            + (model.embeddingStd == TransformerLM.Config().embeddingStd ? "" : ", embeddings N(0, \(model.embeddingStd)²)")
     }
 
     public func validate(_ protocolConfig: ProtocolConfig) throws {

@@ -84,6 +84,7 @@ public final class TextTask: TrainingTask {
         return [("var_length", .int(t.variableLength)), ("tag_length", .int(t.tagLength)), ("order", .string(t.order.rawValue)),
                 ("vocabulary_size", .int(renderer.vocabulary.size)),
                 ("layers", .int(m.layers)), ("width", .int(m.width)), ("heads", .int(m.heads)),
+                ("embedding_init_std", .number(Double("\(m.embeddingStd)") ?? .nan)),
                 ("parameters", .int(model.parameterCount)),
                 ("batch_unit", .string(unit.rawValue)),
                 ("stage1_documents", .int(documentCount(stage: 1))), ("stage1_tokens", .int(tokenCount(stage: 1))),

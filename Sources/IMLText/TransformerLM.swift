@@ -20,6 +20,9 @@ public final class TransformerLM: Layer {
         public var layers = 2
         public var width = 128
         public var heads = 4
+        /// Standard deviation of the token and position tables' N(0, std^2) initialisation:
+        /// 0.02 as GPT-2 and the paper's Pythia models; PyTorch's nn.Embedding default is 1.
+        public var embeddingStd: Float = 0.02
         public init() {}
 
         public func validate() throws {
@@ -28,6 +31,9 @@ public final class TransformerLM: Layer {
             // Limits far above anything this CPU trains in reasonable time; they turn a typo into a message, not a failed allocation.
             if layers > 64 || width > 4096 {
                 throw IMLError("--layers must be at most 64 and --width at most 4096 (got \(layers), \(width)).")
+            }
+            if !(embeddingStd > 0 && embeddingStd.isFinite) {
+                throw IMLError("--embedding-std must be a positive number (got \(embeddingStd)).")
             }
             if width < 1 || width % heads != 0 {
                 throw IMLError("--width must be a positive multiple of --heads (got width \(width), \(heads) heads); try width \(max(1, width / max(1, heads)) * max(1, heads)).")
@@ -49,7 +55,8 @@ public final class TransformerLM: Layer {
     public init(config: Config, seed: UInt64) {
         self.config = config
         var rng = SeededRandom(seed: seed, stream: "transformer-init")
-        embedding = Embedding(vocabSize: config.vocabularySize, maxLength: config.maxLength, dim: config.width, rng: &rng)
+        embedding = Embedding(vocabSize: config.vocabularySize, maxLength: config.maxLength, dim: config.width,
+                              initStd: config.embeddingStd, rng: &rng)
         blocks = (0..<config.layers).map { _ in TransformerBlock(dim: config.width, heads: config.heads, rng: &rng) }
         finalNorm = LayerNorm(dim: config.width)
         head = Linear(inFeatures: config.width, outFeatures: config.vocabularySize, rng: &rng)

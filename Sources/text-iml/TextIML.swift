@@ -27,6 +27,8 @@ struct TextOptions: ParsableArguments {
     @Option(help: "Transformer blocks.") var layers = TransformerLM.Config().layers
     @Option(help: "Model width (embedding size).") var width = TransformerLM.Config().width
     @Option(help: "Attention heads (must divide --width).") var heads = TransformerLM.Config().heads
+    @Option(help: "Standard deviation of the embedding tables' normal initialisation (0.02: GPT-2 and Pythia; 1: PyTorch's nn.Embedding default).")
+    var embeddingStd = TransformerLM.Config().embeddingStd
     @Option(help: "What a batch counts: examples (a definition brings its T documents; matches the reference) or documents.")
     var batchUnit: BatchUnit = .examples
 
@@ -39,6 +41,7 @@ struct TextOptions: ParsableArguments {
         m.layers = layers
         m.width = width
         m.heads = heads
+        m.embeddingStd = embeddingStd
         return TextModality(text: t, model: m, unit: batchUnit)
     }
 }

@@ -72,6 +72,24 @@ final class ModelTests: XCTestCase {
         c = smallConfig()
         c.layers = 0
         XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("--layers"), "\($0)") }
+        c = smallConfig()
+        c.embeddingStd = 0
+        XCTAssertThrowsError(try c.validate()) { XCTAssertEqual("\($0)", "--embedding-std must be a positive number (got 0.0).") }
+    }
+
+    /// --embedding-std sets both tables' initial spread (0.02 by default, 1 as PyTorch's nn.Embedding).
+    func testEmbeddingStdSetsTheTablesInitialSpread() {
+        for std: Float in [0.02, 1] {
+            var c = smallConfig()
+            c.embeddingStd = std
+            let model = TransformerLM(config: c, seed: 3)
+            for table in [model.embedding.tokenTable, model.embedding.positionTable] {
+                let values = table.array.map(Double.init)
+                let mean = values.reduce(0, +) / Double(values.count)
+                let spread = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)).squareRoot()
+                XCTAssertEqual(spread, Double(std), accuracy: 0.1 * Double(std))
+            }
+        }
     }
 }
 

@@ -1,0 +1,18 @@
+import Foundation
+import IMLBase
+import XCTest
+
+/// Text model options through the built text-iml.
+extension BadInputTests {
+    func testEmbeddingStdIsRecordedAndABadOneRefused() throws {
+        try assertFails(["run", "--quick", "--embedding-std", "0"], "error: --embedding-std must be a positive number (got 0.0).", tool: "text-iml")
+        try assertFails(["run", "--quick", "--embedding-std", "nan"], "error: --embedding-std must be a positive number (got nan).", tool: "text-iml")
+        let out = base.appendingPathComponent("embedding-1")
+        let made = try mnistIML(["run", "--quick", "--entities", "20", "--seeds", "1", "--epochs1", "1", "--epochs2", "1",
+                                 "--embedding-std", "1", "--out", out.path], tool: "text-iml")
+        XCTAssertEqual(made.status, 0, made.stderr)
+        XCTAssertTrue(made.stderr.contains("embeddings N(0, 1.0²)"), made.stderr)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("config.json"))) as! [String: Any]
+        XCTAssertEqual(config["embedding_init_std"] as? Double, 1)
+    }
+}
