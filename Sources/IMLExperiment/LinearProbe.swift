@@ -242,7 +242,13 @@ public enum LinearProbe {
                 }
             }
             self.mean = mean
-            inverseStd = squares.map { $0 > 0 ? 1 / ($0 / n).squareRoot() : 0 }
+            // A feature whose spread is float rounding, not signal (e.g. every question's `<bos>`
+            // position, computed in batches of different shapes), counts as constant: scaled to
+            // unit variance its noise would be something to fit. "Rounding" is judged against the
+            // layer's own scale.
+            let meanSquare = zip(mean, squares).reduce(0.0) { $0 + $1.0 * $1.0 + $1.1 / n } / Double(max(d, 1))
+            let floor = 1e-5 * meanSquare.squareRoot()
+            inverseStd = squares.map { let std = ($0 / n).squareRoot(); return std > floor ? 1 / std : 0 }
         }
 
         /// The given rows, standardised, as a row-major [rows.count, dimension] matrix.

@@ -163,6 +163,21 @@ final class LinearProbeTests: XCTestCase {
         XCTAssertEqual(scaler.apply(features, rows: [2, 0]), [998, 0, -1, 0])
     }
 
+    /// A feature that varies only by float rounding (relative 1e-7 here) is as constant as one that
+    /// does not vary at all: the probe reads the same nothing from both.
+    func testRoundingNoiseCountsAsConstant() throws {
+        var data = noiseData(groups: 40, rowsPerGroup: 2, dimension: 3)
+        var exact = data
+        var random = SeededRandom(seed: 5)
+        for i in data.features.indices {
+            exact.features[i] = 1.5
+            data.features[i] = 1.5 * (1 + (random.uniformFloat() - 0.5) * 2e-7)
+        }
+        let scaler = LinearProbe.Standardizer(features: data.features, dimension: 3, rows: Array(0..<80))
+        XCTAssertEqual(scaler.inverseStd, [0, 0, 0])
+        XCTAssertEqual(try probe(data, seed: 1), try probe(exact, seed: 1))
+    }
+
     // MARK: - Determinism
 
     func testTwoCallsGiveIdenticalResults() throws {
