@@ -16,3 +16,18 @@ extension BadInputTests {
         XCTAssertEqual(config["embedding_init_std"] as? Double, 1)
     }
 }
+
+extension BadInputTests {
+    /// A sweep pinned to a kernel restarts itself before it writes anything (it once restarted from
+    /// its first run and refused its own sweep.json), and every run records the kernel.
+    func testASweepWithAPinnedKernelRuns() throws {
+        let out = base.appendingPathComponent("pinned-sweep")
+        let outcome = try mnistIML(["sweep", "--set", "order=vet,tev", "--quick", "--entities", "20", "--seeds", "1",
+                                    "--epochs1", "1", "--epochs2", "1", "--blas-core", "Haswell", "--out", out.path], tool: "text-iml")
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        for point in ["order=vet", "order=tev"] {
+            let config = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("\(point)/config.json"))) as! [String: Any]
+            XCTAssertEqual(config["blas_core"] as? String, "Haswell", point)
+        }
+    }
+}
