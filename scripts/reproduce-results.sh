@@ -27,9 +27,10 @@ declare -A commands=(
   [text-analysis-tve]="$bin/text-iml run --order tve --seeds 5 --save-every 5"
   [mnist-analysis-batch-256]="$bin/mnist-iml run --seeds 5 --batch-size 256 --save-every 5"
   [mnist-analysis-batch-32]="$bin/mnist-iml run --seeds 5 --batch-size 32 --save-every 5"
+  [text-sweep-order]="$bin/text-iml sweep --set order=vet,tev,evt,etv --seeds 5"
 )
 order=(mnist-default text-default mnist-seeds-5-9 mnist-sweep-alpha text-order-tve text-batch-documents mnist-sweep-batch
-       mnist-analysis text-analysis text-analysis-tve mnist-analysis-batch-256 mnist-analysis-batch-32)
+       mnist-analysis text-analysis text-analysis-tve mnist-analysis-batch-256 mnist-analysis-batch-32 text-sweep-order)
 [ $# -gt 0 ] && order=("$@")
 
 for name in "${order[@]}"; do
