@@ -28,9 +28,12 @@ declare -A commands=(
   [mnist-analysis-batch-256]="$bin/mnist-iml run --seeds 5 --batch-size 256 --save-every 5"
   [mnist-analysis-batch-32]="$bin/mnist-iml run --seeds 5 --batch-size 32 --save-every 5"
   [text-sweep-order]="$bin/text-iml sweep --set order=vet,tev,evt,etv --seeds 5"
+  [text-examples-embedding-std-1]="$bin/text-iml run --batch-unit examples --embedding-std 1 --seeds 5"
+  [text-documents-embedding-std-1]="$bin/text-iml run --batch-unit documents --embedding-std 1 --seeds 5"
 )
 order=(mnist-default text-default mnist-seeds-5-9 mnist-sweep-alpha text-order-tve text-batch-documents mnist-sweep-batch
-       mnist-analysis text-analysis text-analysis-tve mnist-analysis-batch-256 mnist-analysis-batch-32 text-sweep-order)
+       mnist-analysis text-analysis text-analysis-tve mnist-analysis-batch-256 mnist-analysis-batch-32 text-sweep-order
+       text-examples-embedding-std-1 text-documents-embedding-std-1)
 [ $# -gt 0 ] && order=("$@")
 
 for name in "${order[@]}"; do
