@@ -2,7 +2,7 @@
 # Reruns every run the README quotes, into results/published/<name>/, on the pinned Haswell
 # OpenBLAS kernel (any x86-64 processor with AVX2 gives the same bytes). config.json and
 # summary.json of each (and analysis/*.json of the analysed ones) are committed; scripts/render-results.sh then rewrites the README's tables.
-# Usage: scripts/reproduce-results.sh [NAME...]   (default: all, in this order; about 2 hours
+# Usage: scripts/reproduce-results.sh [NAME...]   (default: all, in this order; about 3 hours
 # on 2 cores). Needs MNIST (see README). Runs that already finished are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,10 +30,12 @@ declare -A commands=(
   [text-sweep-order]="$bin/text-iml sweep --set order=vet,tev,evt,etv --seeds 5"
   [text-examples-embedding-std-1]="$bin/text-iml run --batch-unit examples --embedding-std 1 --seeds 5"
   [text-documents-embedding-std-1]="$bin/text-iml run --batch-unit documents --embedding-std 1 --seeds 5"
+  [mnist-width-half]="$bin/mnist-iml run --conv-channels 8,16,16 --hidden 128,128 --seeds 5"
+  [mnist-width-double]="$bin/mnist-iml run --conv-channels 32,64,64 --hidden 512,512 --seeds 3"
 )
 order=(mnist-default text-default mnist-seeds-5-9 mnist-sweep-alpha text-order-tve text-batch-documents mnist-sweep-batch
        mnist-analysis text-analysis text-analysis-tve mnist-analysis-batch-256 mnist-analysis-batch-32 text-sweep-order
-       text-examples-embedding-std-1 text-documents-embedding-std-1)
+       text-examples-embedding-std-1 text-documents-embedding-std-1 mnist-width-half mnist-width-double)
 [ $# -gt 0 ] && order=("$@")
 
 for name in "${order[@]}"; do
