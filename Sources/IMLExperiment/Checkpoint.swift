@@ -61,9 +61,7 @@ extension TrainingState {
     public func serialized() -> Data {
         var payload = Data()
         for index in order { Self.append(UInt32(truncatingIfNeeded: index), to: &payload) }
-        for tensor in tensors {
-            tensor.values.withUnsafeBytes { payload.append(contentsOf: $0) }
-        }
+        TensorFileReader.append(tensors, to: &payload)
         let s = shuffler.s
         let header = JSON.object([
             ("seed", .string(String(seed))), ("stage", .int(stage)), ("epochs_done", .int(epochsDone)),
@@ -88,13 +86,8 @@ extension TrainingState {
             IMLError("The checkpoint \(name) is damaged (\(what)); \(fix).")
         }
         if data.isEmpty { throw IMLError("The checkpoint \(name) is empty; \(fix).") }
-        let bytes = [UInt8](data)
-        var cursor = 0
-        func line() throws -> Substring {
-            guard let end = bytes[cursor...].firstIndex(of: 0x0A) else { throw damaged("it ends inside its text part") }
-            defer { cursor = end + 1 }
-            return Substring(String(decoding: bytes[cursor..<end], as: UTF8.self))
-        }
+        var file = TensorFileReader(data, damaged: damaged)
+        func line() throws -> Substring { try file.line() }
         let first = try? line()
         guard first == Substring(Self.firstLine) else {
             let prefix = "IML checkpoint "
@@ -103,18 +96,8 @@ extension TrainingState {
             }
             throw IMLError("\(name) is not a checkpoint of this program (its first line is not \"\(Self.firstLine)\"); \(fix).")
         }
-        let headerLine = try line()
-        let header: [String: JSON]
-        do {
-            guard let fields = try JSON.read(headerLine).objectFields else { throw damaged("its header is not a JSON object") }
-            header = Dictionary(fields, uniquingKeysWith: { a, _ in a })
-        } catch let error as JSONSyntaxError {
-            throw damaged("its header is not valid JSON: \(error.reason)")
-        }
-        func int(_ key: String) throws -> Int {
-            guard case .int(let n)? = header[key], n >= 0 else { throw damaged("no \(key)") }
-            return n
-        }
+        let header = try file.header()
+        func int(_ key: String) throws -> Int { try file.int(header, key) }
         func hex(_ value: JSON?, _ key: String) throws -> UInt64 {
             guard case .string(let text)? = value, text.count <= 16, let value = UInt64(text, radix: 16) else { throw damaged("no \(key)") }
             return value
@@ -135,42 +118,17 @@ extension TrainingState {
                 throw damaged("its metrics record \(index + 1) cannot be read: \(problem.reason)")
             }
         }
-        let payload = bytes[cursor...]
-        let payloadBytes = try int("payload_bytes")
-        guard payload.count == payloadBytes else {
-            throw damaged("the payload has \(payload.count) bytes, the header promises \(payloadBytes)")
-        }
+        try file.checkPayload(bytes: try int("payload_bytes"))
         let checksum = try hex(header["payload_fnv1a"], "payload_fnv1a")
-        if verifyChecksum {
-            guard Self.fnv1a(payload) == checksum else { throw damaged("the payload checksum does not match") }
-        }
-        var offset = payload.startIndex
-        func take(_ count: Int, of size: Int) throws -> ArraySlice<UInt8> {
-            let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
-            guard !overflow, bytes <= payload.endIndex - offset else { throw damaged("the payload is shorter than its tensor list") }
-            defer { offset += bytes }
-            return payload[offset..<offset + bytes]
-        }
+        if verifyChecksum { try file.checkPayload(checksum: checksum) }
         let orderCount = try int("order_count")
-        let orderBytes = try take(orderCount, of: 4)
+        let orderBytes = try file.take(orderCount, of: 4)
         let order = stride(from: orderBytes.startIndex, to: orderBytes.endIndex, by: 4).map { i -> Int in
             var word: UInt32 = 0
             for k in 0..<4 { word |= UInt32(orderBytes[i + k]) << UInt32(8 * k) }
             return Int(word)
         }
-        var tensors: [(name: String, values: [Float])] = []
-        for entry in tensorList {
-            guard case .array(let pair) = entry, pair.count == 2, case .string(let tensorName) = pair[0], case .int(let count) = pair[1], count >= 0 else {
-                throw damaged("a bad tensor entry")
-            }
-            let raw = try take(count, of: 4)
-            let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                raw.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
-                initialized = count
-            }
-            tensors.append((tensorName, values))
-        }
-        guard offset == payload.endIndex else { throw damaged("trailing payload bytes") }
+        let tensors = try file.tensors(tensorList)
         self.init(seed: seed, stage: stage, epochsDone: try int("epochs_done"), batchStart: try int("batch_start"),
                   lossSum: Double(bitPattern: try hex(header["loss_sum_bits"], "loss_sum_bits")), steps: try int("steps"),
                   examplesDone: try int("examples_done"), order: order,
@@ -197,5 +155,81 @@ extension SeededRandom {
     init(state: (UInt64, UInt64, UInt64, UInt64)) {
         self.init(seed: 0)
         s = state
+    }
+}
+
+/// What checkpoints and saved models share: text lines (a format line, a JSON header, ...), then a
+/// checksummed binary payload ending in named Float32 tensors. Every damage is `damaged(what)`.
+struct TensorFileReader {
+    private let bytes: [UInt8]
+    private var cursor = 0
+    private let damaged: (String) -> IMLError
+
+    init(_ data: Data, damaged: @escaping (String) -> IMLError) {
+        bytes = [UInt8](data)
+        self.damaged = damaged
+    }
+
+    mutating func line() throws -> Substring {
+        guard let end = bytes[cursor...].firstIndex(of: 0x0A) else { throw damaged("it ends inside its text part") }
+        defer { cursor = end + 1 }
+        return Substring(String(decoding: bytes[cursor..<end], as: UTF8.self))
+    }
+
+    /// The next line as a JSON object.
+    mutating func header() throws -> [String: JSON] {
+        let text = try line()
+        do {
+            guard let fields = try JSON.read(text).objectFields else { throw damaged("its header is not a JSON object") }
+            return Dictionary(fields, uniquingKeysWith: { a, _ in a })
+        } catch let error as JSONSyntaxError {
+            throw damaged("its header is not valid JSON: \(error.reason)")
+        }
+    }
+
+    func int(_ header: [String: JSON], _ key: String) throws -> Int {
+        guard case .int(let n)? = header[key], n >= 0 else { throw damaged("no \(key)") }
+        return n
+    }
+
+    /// The rest of the file is the payload; it must have the size the header promises...
+    func checkPayload(bytes promised: Int) throws {
+        guard bytes.count - cursor == promised else {
+            throw damaged("the payload has \(bytes.count - cursor) bytes, the header promises \(promised)")
+        }
+    }
+
+    /// ...and the checksum it gives.
+    func checkPayload(checksum: UInt64) throws {
+        if TrainingState.fnv1a(bytes[cursor...]) != checksum { throw damaged("the payload checksum does not match") }
+    }
+
+    /// The next `count` items of `size` bytes of the payload.
+    mutating func take(_ count: Int, of size: Int) throws -> ArraySlice<UInt8> {
+        let (length, overflow) = count.multipliedReportingOverflow(by: size)
+        guard !overflow, length <= bytes.count - cursor else { throw damaged("the payload is shorter than its tensor list") }
+        defer { cursor += length }
+        return bytes[cursor..<cursor + length]
+    }
+
+    /// The tensors a header's list ([[name, count], ...]) names; they must end the payload.
+    mutating func tensors(_ list: [JSON]) throws -> [(name: String, values: [Float])] {
+        var tensors: [(name: String, values: [Float])] = []
+        for entry in list {
+            guard case .array(let pair) = entry, pair.count == 2, case .string(let name) = pair[0], case .int(let count) = pair[1], count >= 0 else {
+                throw damaged("a bad tensor entry")
+            }
+            let raw = try take(count, of: 4)
+            tensors.append((name, [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                raw.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
+                initialized = count
+            }))
+        }
+        guard cursor == bytes.count else { throw damaged("trailing payload bytes") }
+        return tensors
+    }
+
+    static func append(_ tensors: [(name: String, values: [Float])], to payload: inout Data) {
+        for tensor in tensors { tensor.values.withUnsafeBytes { payload.append(contentsOf: $0) } }
     }
 }

@@ -59,12 +59,14 @@ public enum ModelAnalysis {
             }
             pointsBySeed[seed] = settings.alongTraining ? saved : [(1, end1)]
         }
-        // A damaged file stops the analysis before anything is computed.
+        // Every file is read (and its checksum checked) before anything is computed: a damaged one
+        // stops the analysis with nothing written.
+        var modelsBySeed: [UInt64: [(model: SavedModel, file: URL)]] = [:]
         for seed in seeds {
-            for point in pointsBySeed[seed]! { _ = try readModel(run: run, seed: seed, point: point) }
+            modelsBySeed[seed] = try pointsBySeed[seed]!.map { try readModel(run: run, seed: seed, point: $0) }
         }
 
-        let points = pointsBySeed
+        let models = modelsBySeed
         let started = Date()
         let workers = max(1, min(settings.concurrency, seeds.count))
         BLAS.setThreads(1)
@@ -80,7 +82,7 @@ public enum ModelAnalysis {
                         var c = protocolConfig
                         c.seed = seeds[index]
                         let task = try modality.makeTask(c)
-                        let analysis = try analyzeSeed(task: task, run: run, seed: seeds[index], points: points[seeds[index]]!,
+                        let analysis = try analyzeSeed(task: task, seed: seeds[index], models: models[seeds[index]]!,
                                                        end1: end1, folds: settings.folds)
                         results.set(index, analysis)
                         log("analyze: seed \(seeds[index]) done (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
@@ -106,14 +108,13 @@ public enum ModelAnalysis {
         log(report.summaryLines.joined(separator: "\n"))
     }
 
-    static func analyzeSeed(task: TrainingTask, run: URL, seed: UInt64, points: [(stage: Int, epoch: Int)],
+    static func analyzeSeed(task: TrainingTask, seed: UInt64, models: [(model: SavedModel, file: URL)],
                             end1: Int, folds: Int) throws -> SeedAnalysis {
         var analysis = SeedAnalysis()
-        for point in points {
-            let (model, file) = try readModel(run: run, seed: seed, point: point)
+        for (model, file) in models {
             try model.load(into: task.parameters, name: file.path)
-            analysis.alignment.append(alignment(task: task, stage: point.stage, epoch: point.epoch))
-            if point.stage == 1 && point.epoch == end1 {
+            analysis.alignment.append(alignment(task: task, stage: model.stage, epoch: model.epoch))
+            if model.stage == 1 && model.epoch == end1 {
                 analysis.probes = try probes(task: task, seed: seed, folds: folds)
             }
         }

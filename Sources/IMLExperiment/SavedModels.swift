@@ -35,7 +35,7 @@ public struct SavedModel {
 
     public func serialized() -> Data {
         var payload = Data()
-        for tensor in tensors { tensor.values.withUnsafeBytes { payload.append(contentsOf: $0) } }
+        TensorFileReader.append(tensors, to: &payload)
         let header = JSON.object([
             ("seed", .string(String(seed))), ("stage", .int(stage)), ("epoch", .int(epoch)),
             ("tensors", .array(tensors.map { .array([.string($0.name), .int($0.values.count)]) })),
@@ -49,56 +49,22 @@ public struct SavedModel {
     public init(data: Data, name: String) throws {
         let fix = "restore it from a copy of the run, or train the run again"
         func damaged(_ what: String) -> IMLError { IMLError("The saved model \(name) is damaged (\(what)); \(fix).") }
-        let bytes = [UInt8](data)
-        var cursor = 0
-        func line() throws -> String {
-            guard let end = bytes[cursor...].firstIndex(of: 0x0A) else { throw damaged("it ends inside its text part") }
-            defer { cursor = end + 1 }
-            return String(decoding: bytes[cursor..<end], as: UTF8.self)
-        }
-        guard (try? line()) == Self.firstLine else {
+        var file = TensorFileReader(data, damaged: damaged)
+        guard (try? file.line()) == Substring(Self.firstLine) else {
             throw IMLError("\(name) is not a saved model of this program (its first line is not \"\(Self.firstLine)\"); \(fix).")
         }
-        let header: [String: JSON]
-        do {
-            guard let fields = try JSON.read(Substring(try line())).objectFields else { throw damaged("its header is not a JSON object") }
-            header = Dictionary(fields, uniquingKeysWith: { a, _ in a })
-        } catch let error as JSONSyntaxError {
-            throw damaged("its header is not valid JSON: \(error.reason)")
-        }
-        func int(_ key: String) throws -> Int {
-            guard case .int(let n)? = header[key], n >= 0 else { throw damaged("no \(key)") }
-            return n
-        }
+        let header = try file.header()
         guard case .string(let seedText)? = header["seed"], let seed = UInt64(seedText) else { throw damaged("no seed") }
         guard case .array(let list)? = header["tensors"] else { throw damaged("no tensor list") }
+        try file.checkPayload(bytes: try file.int(header, "payload_bytes"))
         guard case .string(let checksumText)? = header["payload_fnv1a"], let checksum = UInt64(checksumText, radix: 16) else {
             throw damaged("no payload_fnv1a")
         }
-        let payload = bytes[cursor...]
-        guard payload.count == (try int("payload_bytes")) else {
-            throw damaged("the payload has \(payload.count) bytes, the header promises \(try int("payload_bytes"))")
-        }
-        guard TrainingState.fnv1a(payload) == checksum else { throw damaged("the payload checksum does not match") }
-        var offset = payload.startIndex
-        var tensors: [(name: String, values: [Float])] = []
-        for entry in list {
-            guard case .array(let pair) = entry, pair.count == 2, case .string(let tensorName) = pair[0],
-                  case .int(let count) = pair[1], count >= 0 else { throw damaged("a bad tensor entry") }
-            let (size, overflow) = count.multipliedReportingOverflow(by: 4)
-            guard !overflow, size <= payload.endIndex - offset else { throw damaged("the payload is shorter than its tensor list") }
-            let raw = payload[offset..<offset + size]
-            offset += size
-            tensors.append((tensorName, [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                raw.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
-                initialized = count
-            }))
-        }
-        guard offset == payload.endIndex else { throw damaged("trailing payload bytes") }
+        try file.checkPayload(checksum: checksum)
         self.seed = seed
-        self.stage = try int("stage")
-        self.epoch = try int("epoch")
-        self.tensors = tensors
+        self.stage = try file.int(header, "stage")
+        self.epoch = try file.int(header, "epoch")
+        self.tensors = try file.tensors(list)
     }
 
     /// Puts these weights into `parameters` (a model built with the run's settings).
@@ -115,22 +81,21 @@ public struct SavedModel {
 }
 
 /// The saved models of one run directory: which points to keep while training, and which exist.
-public final class RunModels: @unchecked Sendable {
+public final class RunModels: Sendable {
     public static let directoryName = "models"
     public let root: URL
     /// Stage-1 epochs that are multiples of this are kept too (nil: the end of each stage only).
     public let saveEvery: Int?
-    let epochs: (Int) -> Int
+    let training: TrainingConfig
 
     public init(run: URL, saveEvery: Int?, training: TrainingConfig) {
         root = run.appendingPathComponent(Self.directoryName)
         self.saveEvery = saveEvery
-        let config = training
-        epochs = { config.epochs(stage: $0) }
+        self.training = training
     }
 
     public func wants(stage: Int, epoch: Int) -> Bool {
-        if epoch == epochs(stage) { return true }
+        if epoch == training.epochs(stage: stage) { return true }
         if stage == 1, let k = saveEvery, k > 0 { return epoch % k == 0 }
         return false
     }
