@@ -66,5 +66,25 @@ extension BadInputTests {
         try assertRefused(["analyze", text.path], "error: \(text.path) is a run of the text modality, not mnist; analyze it with the tool that made it.", leaving: text)
 
         try assertFails(["analyze", f.finished.path, "--folds", "1"], "error: --folds must be at least 2 (got 1).")
+        try assertFails(["analyze", f.finished.path, "--threads", "0"], "error: --threads must be at least 1 (got 0).")
+    }
+
+    func testSaveEveryAndSampleModelRefuseBadInput() throws {
+        let f = try runFixtures()
+        try assertFails(["run", "--quick", "--save-every", "0"], "error: --save-every must be a whole number of epochs, at least 1 (got 0).")
+        let missing = base.appendingPathComponent("none.weights").path
+        let unreadable = try mnistIML(["sample", "--model", missing], tool: "text-iml")
+        XCTAssertEqual(unreadable.status, 1)
+        XCTAssertTrue(unreadable.stderr.hasPrefix("error: Cannot read the saved model \(missing) ("), unreadable.stderr)
+        XCTAssertTrue(unreadable.stderr.hasSuffix("; give a file under RUN/models/seed-N/.\n"), unreadable.stderr)
+        let notWeights = base.appendingPathComponent("config.weights")
+        try FileManager.default.copyItem(at: f.finished.appendingPathComponent("config.json"), to: notWeights)
+        try assertFails(["sample", "--model", notWeights.path],
+                        "error: \(notWeights.path) is not a saved model of this program (its first line is not \"IML weights 1\"); restore it from a copy of the run, or train the run again.",
+                        tool: "text-iml")
+        let vision = f.finished.appendingPathComponent("models/seed-0/stage-2-epoch-1.weights").path
+        let other = try mnistIML(["sample", "--model", vision], tool: "text-iml")
+        XCTAssertEqual(other.status, 1)
+        XCTAssertTrue(other.stderr.hasPrefix("error: \(f.finished.path) is not a text run of this version ("), other.stderr)
     }
 }
