@@ -55,6 +55,9 @@ extension Sample {
     /// Every subset's first `n` evaluation prompts with the gold answer and the saved model's.
     func answers(of path: String) throws {
         let file = URL(fileURLWithPath: path)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw IMLError("There is no saved model at \(path); give a file under RUN/\(RunModels.directoryName)/seed-N/.")
+        }
         let data: Data
         do { data = try Data(contentsOf: file) } catch {
             throw IMLError("Cannot read the saved model \(path) (\(RunFileText.reason(error))); give a file under RUN/\(RunModels.directoryName)/seed-N/.")
