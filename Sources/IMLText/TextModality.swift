@@ -14,7 +14,7 @@ public final class TextModality: Modality {
     private var tokensPerEpoch: [Int: Int] = [:]
     private let lock = NSLock()
 
-    public init(text: TextConfig, model: TransformerLM.Config, unit: BatchUnit) {
+    public init(text: TextConfig, model: TransformerLM.Config, unit: BatchUnit = .standard) {
         self.text = text; self.model = model; self.unit = unit
     }
 
@@ -22,7 +22,7 @@ public final class TextModality: Modality {
     public var title: String { "Text" }
     public var comparedSettings: [String] { ["order", "layers", "width", "heads", "batch_unit"] }
     public var settingsLine: String {
-        (unit == .documents ? "batches of documents, " : "") + "order \(text.order.rawValue), \(model.layers)x\(model.width) transformer"
+        (unit == .standard ? "" : "batches of \(unit.rawValue), ") + "order \(text.order.rawValue), \(model.layers)x\(model.width) transformer"
             + (model.embeddingStd == TransformerLM.Config().embeddingStd ? "" : ", embeddings N(0, \(model.embeddingStd)²)")
     }
 

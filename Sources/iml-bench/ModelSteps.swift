@@ -22,7 +22,7 @@ func benchModelSteps(data: MNISTData, batch: Int, repeats: Int) throws -> [Model
     config.seed = 1
     let tasks: [(String, TrainingTask)] = [
         ("vision model step (ConvNet + MLP)", try VisionModality(data: data).makeTask(config)),
-        ("text model step (transformer)", try TextModality(text: TextConfig(), model: TransformerLM.Config(), unit: .examples).makeTask(config)),
+        ("text model step (transformer)", try TextModality(text: TextConfig(), model: TransformerLM.Config(), unit: .standard).makeTask(config)),
     ]
     return tasks.map { name, task in
         let adam = Trainer.makeOptimizer(parameters: task.parameters, config: TrainingConfig())

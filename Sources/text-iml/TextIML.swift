@@ -29,8 +29,8 @@ struct TextOptions: ParsableArguments {
     @Option(help: "Attention heads (must divide --width).") var heads = TransformerLM.Config().heads
     @Option(help: "Standard deviation of the embedding tables' normal initialisation (0.02: GPT-2 and Pythia; 1: PyTorch's nn.Embedding default).")
     var embeddingStd = TransformerLM.Config().embeddingStd
-    @Option(help: "What a batch counts: examples (a definition brings its T documents; matches the reference) or documents.")
-    var batchUnit: BatchUnit = .examples
+    @Option(help: "What a batch counts: documents (as the paper's runs) or examples (a definition brings its T documents).")
+    var batchUnit: BatchUnit = .standard
 
     var modality: TextModality {
         var t = TextConfig()

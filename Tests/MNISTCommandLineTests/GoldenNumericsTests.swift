@@ -12,7 +12,7 @@ import XCTest
 final class GoldenNumericsTests: XCTestCase {
     static let settings = ["run", "--entities", "60", "--epochs1", "4", "--epochs2", "2", "--seeds", "2", "--blas-core", "Haswell"]
     static let goldenMNIST = "0dcd75b80e3bd3daa06248df790287307ce9811636177899336de6640f8f0ce5"
-    static let goldenText = "40cd035751596032059c1ce0ecbefcf6a550d1009ab93affd0dbad6584ee9e26"
+    static let goldenText = "9da53e7eae97e89badc4cf2a2086aefeb722b544951d9737324bffdb12767edb"
 
     func check(tool: String, golden: String, environment: [String: String]) throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("golden-\(tool)-\(UUID().uuidString)")
