@@ -42,7 +42,7 @@ public enum Comparison {
     }
 
     /// Directory names, made unique with their parent's name where two runs share one.
-    static func uniqueNames(_ runs: [FinishedRun]) -> [String] {
+    public static func uniqueNames(_ runs: [FinishedRun]) -> [String] {
         let names = runs.map(\.name)
         return runs.map { run in
             names.filter { $0 == run.name }.count > 1

@@ -5,6 +5,7 @@
 //   <!-- results: sweep mnist-sweep-alpha -->    one row per value (SweepReport.table)
 //   <!-- results: compare mnist-default text-default -->   runs side by side (Comparison.table)
 //   <!-- results: analysis mnist-analysis -->     its analysis/ JSON: alignment and probes (AnalysisTables)
+//   <!-- results: against parameters RUN... -->   IML against a number config.json records (AgainstReport)
 //   <!-- /results -->
 // `iml-compare --readme` rewrites every such block; a test fails when one differs from what the
 // committed summaries give, so a quoted number is always what the code gave.
@@ -42,7 +43,7 @@ public enum PublishedResults {
         let words = spec.split(separator: " ").map(String.init)
         let base = root.appendingPathComponent(directory)
         guard let kind = words.first, words.count >= 2 else {
-            throw IMLError("README marker \"\(spec)\" needs a kind (summary, sweep, compare, analysis) and a run name.")
+            throw IMLError("README marker \"\(spec)\" needs a kind (summary, sweep, compare, analysis, against) and a run name.")
         }
         switch kind {
         case "summary":
@@ -66,8 +67,13 @@ public enum PublishedResults {
             return Comparison.table(runs, names: runs.map(\.name))
         case "analysis":
             return try AnalysisTables.render(run: base.appendingPathComponent(words[1]))
+        case "against":
+            guard words.count >= 3 else { throw IMLError("README marker \"\(spec)\" needs a config key and at least one run, e.g. against parameters mnist-default.") }
+            let names = Array(words.dropFirst(2))
+            let runs = try names.map { try PublishedRun(directory: base.appendingPathComponent($0)) }
+            return try AgainstReport.table(runs, names: names, key: words[1])
         default:
-            throw IMLError("README marker \"\(spec)\": unknown kind \(kind); use summary, sweep, compare or analysis.")
+            throw IMLError("README marker \"\(spec)\": unknown kind \(kind); use summary, sweep, compare, analysis or against.")
         }
     }
 

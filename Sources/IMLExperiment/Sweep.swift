@@ -11,7 +11,9 @@ import IMLReport
 /// The swept option, named as on the command line without its dashes ("alpha", "order").
 public struct SweepParameter: Hashable, Sendable {
     public var name: String
-    public init(_ name: String) { self.name = name }
+    /// The axis label when the parameter is not a run option (a number config.json records).
+    public var label: String?
+    public init(_ name: String, label: String? = nil) { self.name = name; self.label = label }
 
     public static let alpha = SweepParameter("alpha")
     public static let batchSize = SweepParameter("batch-size")
@@ -30,10 +32,11 @@ public struct SweepParameter: Hashable, Sendable {
 
     /// Axis label and figure title of the sweep.
     var axisLabel: String {
+        if let label { return label }
         switch self {
-        case .alpha: "alpha (tag/consistency correlation)"
-        case .batchSize: "batch size"
-        default: option
+        case .alpha: return "alpha (tag/consistency correlation)"
+        case .batchSize: return "batch size"
+        default: return option
         }
     }
     var title: String { self == .batchSize ? "batch size" : name }
@@ -207,8 +210,11 @@ public enum SweepReport {
         isNumeric(points) ? points.sorted { $0.value.number! < $1.value.number! } : points
     }
 
-    /// `modalityTitle` as the runs' config.json gives it (e.g. "MNIST").
-    public static func write(points: [Point], parameter: SweepParameter, modalityTitle: String, settings: String, to directory: URL) throws {
+    /// `modalityTitle` as the runs' config.json gives it (e.g. "MNIST"). Writes `name`.png and
+    /// `name`.md; `tick` labels the x axis at each point; `connect` false leaves the points unjoined
+    /// (points of different families, e.g. wider and deeper models against their size).
+    public static func write(points: [Point], parameter: SweepParameter, modalityTitle: String, settings: String, to directory: URL,
+                             name: String = "sweep", tick: (Point) -> String = { $0.value.text }, connect: Bool = true) throws {
         let sorted = ordered(points), numeric = isNumeric(points)
         let xs = numeric ? sorted.map { $0.value.number! } : sorted.indices.map(Double.init)
         func series(_ name: String, _ color: Color, _ pick: (RunSummary) -> SeedSummary?) -> PlotSeries {
@@ -216,18 +222,18 @@ public enum SweepReport {
             return PlotSeries(name: name, color: color, x: xs, y: s.map { $0?.mean ?? .nan },
                               lower: s.map { ($0?.mean ?? .nan) - ($0?.ci95 ?? 0) }, upper: s.map { ($0?.mean ?? .nan) + ($0?.ci95 ?? 0) })
         }
-        let ticks = zip(xs, sorted).map { AxisTick(value: $0, label: $1.value.text) }
+        let ticks = zip(xs, sorted).map { AxisTick(value: $0, label: tick($1)) }
         let scale = xScale(parameter, numeric ? xs : [])
         let effect = PlotPanel(title: "IML effect d1consis - d2consis after stage 2", xLabel: parameter.axisLabel, yLabel: "EM difference",
                                series: [series("IML effect", Color(hex: 0x9467BD)) { $0.imlEffect }],
                                yRange: -0.2...0.8, referenceLines: [ReferenceLine(y: 0, label: "no effect")],
-                               style: .pointsWithErrorBars, xScale: scale, xTicks: ticks, connectPoints: numeric)
+                               style: .pointsWithErrorBars, xScale: scale, xTicks: ticks, connectPoints: numeric && connect)
         let finalsPanel = PlotPanel(title: "Final exact match after stage 2", xLabel: parameter.axisLabel, yLabel: "exact match",
                                     series: finals.map { name in series(name, CurvesFigure.color(name)) { $0.value(stage: 2, subset: name) } },
-                                    yRange: 0...1, style: .pointsWithErrorBars, xScale: scale, xTicks: ticks, connectPoints: numeric)
+                                    yRange: 0...1, style: .pointsWithErrorBars, xScale: scale, xTicks: ticks, connectPoints: numeric && connect)
         let title = "\(modalityTitle): IML against \(parameter.title)"
-        try Figure.render(title: title, subtitle: settings, panels: [effect, finalsPanel]).writePNG(to: directory.appendingPathComponent("sweep.png"))
-        try AtomicFile.write(markdown(sorted, parameter: parameter, title: title, settings: settings), to: directory.appendingPathComponent("sweep.md"))
+        try Figure.render(title: title, subtitle: settings, panels: [effect, finalsPanel]).writePNG(to: directory.appendingPathComponent(name + ".png"))
+        try AtomicFile.write(markdown(sorted, parameter: parameter, title: title, settings: settings), to: directory.appendingPathComponent(name + ".md"))
     }
 
     /// Batch sizes on a log2 axis, as the paper plots them; alpha and categories linear; other

@@ -19,6 +19,8 @@ struct IMLCompare: ParsableCommand {
     @Option(help: ArgumentHelp("Rewrite the results tables of this README from the runs committed under results/published/ (beside it).", valueName: "readme"))
     var readme: String?
     @Flag(help: "With --readme: change nothing, exit 1 when a table differs from the committed runs.") var check = false
+    @Option(help: ArgumentHelp("Instead of the comparison, plot the IML effect against this number of each run's config.json (e.g. parameters): against-KEY.png and .md.", valueName: "key"))
+    var against: String?
 
     func run() throws {
         try reportingErrors {
@@ -37,6 +39,13 @@ struct IMLCompare: ParsableCommand {
                     try AtomicFile.write(try PublishedResults.rendered(readme: text, root: root), to: url)
                     print("\(readme): \(stale.count) results table(s) rendered anew.")
                 }
+                return
+            }
+            if let against {
+                guard !runs.isEmpty else { throw IMLError("iml-compare --against needs at least one run directory.") }
+                let finished = try runs.map(FinishedRun.init(path:))
+                try AgainstReport.write(finished, names: Comparison.uniqueNames(finished), key: against, out: URL(fileURLWithPath: out))
+                print(try String(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("against-\(against).md"), encoding: .utf8))
                 return
             }
             try Comparison.compare(runs, out: out)

@@ -66,6 +66,29 @@ final class SweepMergeCompareTests: XCTestCase {
         }
     }
 
+    /// Runs with different settings against a number their config.json records: one row per run,
+    /// ordered by the number, the figure written, an unknown key named with the ones there are.
+    func testAgainstOrdersRunsByAConfigNumberAndRefusesAMissingKey() throws {
+        let big = try run([0, 1], name: "big", entities: 40), small = try run([0, 1], name: "small", entities: 30)
+        let runs = try [big, small].map(FinishedRun.init(path:))
+        let out = base.appendingPathComponent("against")
+        try AgainstReport.write(runs, names: ["big", "small"], key: "entities", out: out)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("against-entities.png").path))
+        let table = try AgainstReport.table(runs, names: ["big", "small"], key: "entities")
+        XCTAssertEqual(table.count, 4)
+        XCTAssertTrue(table[2].hasPrefix("| 30 | 2 | ") && table[2].hasSuffix(" | small |"), table[2])
+        XCTAssertTrue(table[3].hasPrefix("| 40 | 2 | ") && table[3].hasSuffix(" | big |"), table[3])
+        XCTAssertTrue(table[3].contains(SweepReport.cell(runs[0].summary.imlEffect)), table[3])
+        XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("against-entities.md"), encoding: .utf8).components(separatedBy: "\n").filter { $0.hasPrefix("|") }, table)
+        XCTAssertThrowsError(try AgainstReport.table(runs, names: ["big", "small"], key: "width")) {
+            let message = ($0 as? IMLError)?.message ?? ""
+            XCTAssertTrue(message.hasPrefix("big records no number \"width\" in its config.json; choose one of: attributes, batch_size,"), message)
+        }
+        XCTAssertEqual(AgainstReport.compact(410158), "410k")
+        XCTAssertEqual(AgainstReport.compact(1_955_324), "2.0M")
+        XCTAssertEqual(AgainstReport.compact(512), "512")
+    }
+
     /// A modality defined only in the tests (ToyModality) gets every generic output: config.json
     /// with what it says about itself, metrics, summary, curves, merge and compare.
     func testAToyModalityPlugsIntoRunMergeAndCompareUnchanged() throws {
@@ -194,5 +217,10 @@ final class PublishedResultsTests: XCTestCase {
         let edited = rendered.replacingOccurrences(of: "| 2 | d1consis | ", with: "| 2 | d1consis | 9")
         XCTAssertNotEqual(edited, rendered)
         XCTAssertEqual(try PublishedResults.stale(readme: edited, root: root), ["<!-- results: summary toy -->"])
+        // An against block renders the same table as iml-compare --against.
+        let against = "<!-- results: against entities toy -->\n<!-- /results -->"
+        XCTAssertEqual(try PublishedResults.rendered(readme: against, root: root).components(separatedBy: "\n").dropFirst().dropLast(),
+                       ArraySlice(try AgainstReport.table([try PublishedRun(directory: run)], names: ["toy"], key: "entities")))
+        XCTAssertThrowsError(try PublishedResults.rendered(readme: "<!-- results: against entities -->\n<!-- /results -->", root: root))
     }
 }

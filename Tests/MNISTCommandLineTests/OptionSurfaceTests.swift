@@ -114,6 +114,19 @@ extension BadInputTests {
         return try XCTUnwrap(config(out)["blas_core"] as? String)
     }
 
+    func testAgainstRefusesAKeyTheRunDoesNotRecord() throws {
+        let data = try dataset("against")
+        let run = base.appendingPathComponent("against-run").path, out = base.appendingPathComponent("against-out").path
+        XCTAssertEqual(try mnistIML(["run"] + tinyRun(data) + ["--seeds", "1", "--epochs1", "1", "--epochs2", "1", "--out", run]).status, 0)
+        let numbers = try config(run).filter { $0.value is NSNumber && !($0.value is Bool) }.keys.sorted()
+        try assertFails([run, "--against", "width", "--out", out],
+                        "error: against-run records no number \"width\" in its config.json; choose one of: \(numbers.joined(separator: ", ")).",
+                        tool: "iml-compare")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        XCTAssertEqual(try mnistIML([run, "--against", "parameters", "--out", out], tool: "iml-compare").status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/against-parameters.png"))
+    }
+
     func testReadmeRenderingRefusesAMissingReadmeOrRun() throws {
         try assertFails(["--readme", base.appendingPathComponent("none/README.md").path],
                         "error: Cannot read \(base.appendingPathComponent("none/README.md").path); give the path of the README whose results tables to render (the repository's README.md).",
