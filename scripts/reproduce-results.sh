@@ -32,10 +32,11 @@ declare -A commands=(
   [text-documents-embedding-std-1]="$bin/text-iml run --batch-unit documents --embedding-std 1 --seeds 5"
   [mnist-width-half]="$bin/mnist-iml run --conv-channels 8,16,16 --hidden 128,128 --seeds 5"
   [mnist-width-double]="$bin/mnist-iml run --conv-channels 32,64,64 --hidden 512,512 --seeds 3"
+  [mnist-poster]="$bin/mnist-iml run --design poster --redraw every-epoch --entities 200 --epochs1 150 --seeds 4"
 )
 order=(mnist-default text-default mnist-seeds-5-9 mnist-sweep-alpha text-order-tve text-batch-documents mnist-sweep-batch
        mnist-analysis text-analysis text-analysis-tve mnist-analysis-batch-256 mnist-analysis-batch-32 text-sweep-order
-       text-examples-embedding-std-1 text-documents-embedding-std-1 mnist-width-half mnist-width-double)
+       text-examples-embedding-std-1 text-documents-embedding-std-1 mnist-width-half mnist-width-double mnist-poster)
 [ $# -gt 0 ] && order=("$@")
 
 for name in "${order[@]}"; do

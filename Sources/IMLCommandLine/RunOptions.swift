@@ -21,10 +21,11 @@ public struct ProtocolOptions: ParsableArguments {
 
     @Option(help: "Entities (variables) per seed (default \(defaults.entities); \(QuickPreset.entities) with --quick).")
     public var entities: Int?
-    @Option(help: "Attributes per entity (T): the facts a definition states, each also asked as a question.")
-    public var attributes = defaults.attributes
-    @Option(help: "Classes per attribute (chance = 1/classes).")
-    public var classes = defaults.classes
+    // Optional, so that a tool can tell a value given from one left out (a vision design sets its own).
+    @Option(help: "Attributes per entity (T): the facts a definition states, each also asked as a question (default \(defaults.attributes)).")
+    public var attributes: Int?
+    @Option(help: "Classes per attribute (chance = 1/classes; default \(defaults.classes)).")
+    public var classes: Int?
     @Option(help: "Tag/consistency correlation in stage 1, in [0, 1].")
     public var alpha = defaults.alpha
     @Option(help: "2: the two-stage protocol; 1: one stage (--epochs1 epochs) on both stages' training sets, evaluating every subset.")
@@ -51,8 +52,8 @@ public struct ProtocolOptions: ParsableArguments {
     public func config(quick: Bool) throws -> ProtocolConfig {
         var c = ProtocolConfig()
         c.entities = entities ?? (quick ? QuickPreset.entities : Self.defaults.entities)
-        c.attributes = attributes
-        c.classes = classes
+        c.attributes = attributes ?? Self.defaults.attributes
+        c.classes = classes ?? Self.defaults.classes
         c.alpha = alpha
         c.stages = stages
         c.tag1Fraction = tag1Fraction

@@ -132,6 +132,7 @@ public final class Trainer {
                 // An epoch interrupted inside continues at its next batch with its loss so far.
                 let midEpoch = resumed.flatMap { $0.batchStart > 0 && epoch == $0.epochsDone + 1 ? $0 : nil }
                 var lossSum = midEpoch?.lossSum ?? 0, steps = midEpoch?.steps ?? 0
+                task.beginEpoch(stage: stage, epoch: epoch)
                 if midEpoch == nil { shuffler.shuffle(&order) }
                 for start in stride(from: midEpoch?.batchStart ?? 0, to: order.count, by: config.batchSize) {
                     let batch = order[start..<min(start + config.batchSize, order.count)]

@@ -21,6 +21,10 @@ public protocol TrainingTask: AnyObject {
     /// Forward pass, loss and backward pass over `examples` (indices in 0..<trainingCount,
     /// by default into `instance.trainingSet(stage:)`), accumulating gradients. Returns the mean loss.
     func lossAndGradient(stage: Int, examples: ArraySlice<Int>) -> Float
+    /// Called before the first batch of every epoch (1-based), also of an epoch a resumed run
+    /// continues, so a task may vary its training data by epoch (e.g. new drawings); what it
+    /// does must depend only on `stage` and `epoch`, so that a resumed run repeats it. Default: nothing.
+    func beginEpoch(stage: Int, epoch: Int)
     /// The predicted class of the asked attribute, for every question of `set`.
     func predict(_ set: EvalSet) -> [Int]
 
@@ -50,6 +54,7 @@ public struct ProbeLayer {
 extension TrainingTask {
     public var parameters: [Parameter] { network.parameters }
     public func trainingCount(stage: Int) -> Int { instance.trainingSet(stage: stage).count }
+    public func beginEpoch(stage: Int, epoch: Int) {}
 }
 
 /// One modality as a run sees it: what to call it, how to check and load its data, and how to

@@ -57,7 +57,7 @@ public enum ExampleSheets {
         try draw(renderer.render(entity: entity, tag: tag, evaluation: false), captions: [
             "definition (\(tagName(tag)))", "targets " + facts.map(String.init).joined(separator: " "),
         ], on: canvas, x: margin, y: top, config: config)
-        try draw(renderer.renderQuestion(entity: entity, evaluation: false), captions: [
+        try draw(renderer.renderQuestion(entity: entity, attribute: k, evaluation: false), captions: [
             "question (no tag)", "asks a\(k + 1) = \(facts[k])",
         ], on: canvas, x: margin + column + gap, y: top, config: config)
         return canvas
@@ -95,7 +95,8 @@ public enum ExampleSheets {
         let margin = 20, header = Canvas.textHeight(scale: 3) + 24
         let canvas = try Canvas(width: 2 * margin + labelWidth + perSubset * cellWidth,
                                 height: 2 * margin + header + rows.count * cellHeight)
-        canvas.drawText("\(renderer.dataset.displayName) IML examples, seed \(instance.config.seed): tag strip on top, variable below", x: margin, y: margin, scale: 3)
+        let layout = config.design == .poster ? "tag strip on top, variable below, a question's cell boxed" : "tag strip on top, variable below"
+        canvas.drawText("\(renderer.dataset.displayName) IML examples, seed \(instance.config.seed): \(layout)", x: margin, y: margin, scale: 3)
         for (r, (subset, cells)) in rows.enumerated() {
             let y = margin + header + r * cellHeight
             canvas.drawText(subset.rawValue, x: margin, y: y + config.height * scale / 2, scale: 2)

@@ -25,14 +25,16 @@ public final class VisionModality: Modality {
 
     public var name: String { "mnist" }
     public var title: String { dataset.displayName }
-    public var comparedSettings: [String] { ["dataset", "grid", "handwriting", "model"] }
+    public var comparedSettings: [String] { ["dataset", "design", "grid", "handwriting", "redraw", "model"] }
     public var settingsLine: String {
-        "\(dataset.displayName), grid \(vision.grid)x\(vision.grid), \(vision.handwriting.rawValue) handwriting"
+        "\(dataset.displayName)\(vision.design == .poster ? ", poster design" : ""), grid \(vision.grid)x\(vision.grid), "
+            + "\(vision.handwriting.rawValue) handwriting\(vision.redraw == .everyEpoch ? " redrawn every epoch" : "")"
             + (model == ConvNetMLP.Sizes() ? "" : ", ConvNet \(model.channels.map(String.init).joined(separator: "-")) + MLP \(model.hidden.map(String.init).joined(separator: "-"))")
     }
 
     public func validate(_ protocolConfig: ProtocolConfig) throws {
         try vision.validate()
+        try vision.validate(attributes: protocolConfig.attributes)
         try model.validate()
         let config = VisionTask.modelConfig(model, vision: vision, heads: protocolConfig.attributes, classes: protocolConfig.classes)
         if model.channels.count > config.maxBlocks {

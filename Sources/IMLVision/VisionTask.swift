@@ -59,30 +59,48 @@ public final class VisionTask: TrainingTask {
         input = Tensor([1, 1, vision.height, vision.width])
 
         for stage in [1, 2] {
-            let examples = instance.trainingSet(stage: stage)
-            var images = [UInt8](repeating: 0, count: examples.count * pixels)
-            images.withUnsafeMutableBufferPointer { buffer in
-                for (i, ex) in examples.enumerated() {
-                    renderer.render(entity: ex.entity, tag: ex.tag, evaluation: false, into: buffer.baseAddress! + i * pixels)
-                }
-            }
-            trainImages[stage] = images
-            trainTargets[stage] = examples.flatMap(\.targets)
+            renderTrainingImages(stage: stage)
+            trainTargets[stage] = instance.trainingSet(stage: stage).flatMap(\.targets)
         }
-        // With fixed handwriting every question about an entity shows the same image, so one
-        // forward pass per entity answers all its questions; fresh handwriting draws per question.
+        // With fixed handwriting every question about an entity shows the same image (in the
+        // poster design, the same for each asked cell), so one forward pass per image answers all
+        // its questions; fresh handwriting draws per question.
+        struct Shown: Hashable { var entity: Int; var box: Int? }
         for set in instance.stage1Eval + instance.stage2Eval where evalImages[set.subset] == nil {
-            var rows: [Int] = [], rowOfEntity: [Int: Int] = [:], images: [UInt8] = []
+            var rows: [Int] = [], rowOfImage: [Shown: Int] = [:], images: [UInt8] = []
             for q in set.questions {
-                if vision.handwriting == .fixed, let row = rowOfEntity[q.entity] { rows.append(row); continue }
+                let shown = Shown(entity: q.entity, box: renderer.box(asking: q.attribute))
+                if vision.handwriting == .fixed, let row = rowOfImage[shown] { rows.append(row); continue }
                 let row = images.count / pixels
-                images += renderer.renderQuestion(entity: q.entity, evaluation: true)
-                rowOfEntity[q.entity] = row
+                images += renderer.renderQuestion(entity: q.entity, attribute: q.attribute, evaluation: true)
+                rowOfImage[shown] = row
                 rows.append(row)
             }
             evalImages[set.subset] = images
             evalRow[set.subset] = rows
         }
+    }
+
+    /// Renders every training example of `stage` into trainImages[stage], in example order.
+    func renderTrainingImages(stage: Int) {
+        let examples = instance.trainingSet(stage: stage)
+        var images = trainImages.removeValue(forKey: stage) ?? []  // reuses the buffer without a copy
+        images.removeAll(keepingCapacity: true)
+        images.append(contentsOf: repeatElement(0, count: examples.count * pixels))
+        images.withUnsafeMutableBufferPointer { buffer in
+            for (i, ex) in examples.enumerated() {
+                renderer.render(entity: ex.entity, tag: ex.tag, box: renderer.box(asking: ex.askedAttribute), evaluation: false,
+                                into: buffer.baseAddress! + i * pixels)
+            }
+        }
+        trainImages[stage] = images
+    }
+
+    /// `--redraw every-epoch`: new handwriting for every training example, drawn from the epoch's own stream.
+    public func beginEpoch(stage: Int, epoch: Int) {
+        guard renderer.config.redraw == .everyEpoch else { return }
+        renderer.redraw(stage: stage, epoch: epoch)
+        renderTrainingImages(stage: stage)
     }
 
     /// The ConvNet of `sizes` for these images and T heads of C classes.
@@ -100,9 +118,11 @@ public final class VisionTask: TrainingTask {
     public var settings: [(String, JSON)] {
         let v = renderer.config, m = model.config
         return [("dataset", .string(renderer.dataset.rawValue)), ("data_dir", .string(renderer.dataDirectory.path)),
-                ("grid", .int(v.grid)), ("handwriting", .string(v.handwriting.rawValue)),
+                ("design", .string(v.design.rawValue)),
+                ("grid", .int(v.grid)), ("handwriting", .string(v.handwriting.rawValue)), ("redraw", .string(v.redraw.rawValue)),
                 ("image_height", .int(v.height)), ("image_width", .int(v.width)),
                 ("tag_strip", .string("\(v.stripRows) rows, \(v.block)x\(v.block) blocks, \(v.tagSpec.length) bits")),
+                ("question_box", .string(v.design == .poster ? "\(v.boxWidth)-pixel white border of the asked cell" : "none")),
                 ("input_standardization", .array([.number(Double("\(VisionRenderer.standardization.mean)")!),
                                                   .number(Double("\(VisionRenderer.standardization.std)")!)])),
                 ("loss_average", .string(lossAverage.rawValue)),

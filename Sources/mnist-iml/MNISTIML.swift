@@ -23,8 +23,13 @@ struct MNISTIML: ParsableCommand {
 
 /// Vision options: how the protocol becomes images, and where MNIST is.
 struct VisionOptions: ParsableArguments {
-    @Option(help: "Digits per side of a variable's grid (G x G digits).") var grid = VisionConfig().grid
-    @Option(help: "fixed: one drawing per variable; fresh: new handwriting per example.") var handwriting = VisionConfig().handwriting
+    @Option(help: "reconstruction: this package's design (untagged variable as question); poster: the authors' (3x3 grid, one binary attribute per cell, the asked cell boxed; sets --grid 3, --attributes 9, --classes 2, --handwriting fresh where not given).")
+    var design: VisionDesign = .reconstruction
+    // Optional, so that the design's own default applies where the command line leaves them out.
+    @Option(help: "Digits per side of a variable's grid (G x G digits; default 2, 3 with --design poster).") var grid: Int?
+    @Option(help: "fixed: one drawing per variable; fresh: new handwriting per example (default fixed, fresh with --design poster).")
+    var handwriting: Handwriting?
+    @Option(help: "Fresh handwriting of training examples drawn once, or anew every epoch (every-epoch).") var redraw: Redraw = .once
     @Option(help: "mnist or fashion-mnist.") var dataset: MNISTDatasetKind = .mnist
     @Option(help: "Directory with the idx files (default: $MNIST_DIR, else data/mnist).") var dataDir: String?
     @Option(help: "Average the loss over supervised heads (heads) or over examples (examples).") var lossAverage: LossAverage = .heads
@@ -34,14 +39,27 @@ struct VisionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Widths of the MLP's hidden layers, comma-separated: one layer per number.", valueName: "h1,h2,..."))
     var hidden = Self.text(ConvNetMLP.Sizes().hidden)
 
+    var resolvedGrid: Int { grid ?? design.defaultGrid }
+
     func modality() throws -> VisionModality {
         var v = VisionConfig()
-        v.grid = grid
-        v.handwriting = handwriting
+        v.design = design
+        v.grid = resolvedGrid
+        v.handwriting = handwriting ?? design.defaultHandwriting
+        v.redraw = redraw
         var model = ConvNetMLP.Sizes()
         model.channels = try Self.widths(convChannels, option: "--conv-channels")
         model.hidden = try Self.widths(hidden, option: "--hidden")
         return VisionModality(vision: v, dataset: dataset, dataDir: dataDir, lossAverage: lossAverage, model: model)
+    }
+
+    /// The protocol options with the design's attributes and classes where `given` leaves them out
+    /// (a conflicting explicit value is refused by the modality's validation).
+    func protocolOptions(_ given: ProtocolOptions) -> ProtocolOptions {
+        var options = given
+        options.attributes = given.attributes ?? design.defaultAttributes(grid: resolvedGrid)
+        options.classes = given.classes ?? design.defaultClasses
+        return options
     }
 
     static func text(_ widths: [Int]) -> String { widths.map(String.init).joined(separator: ",") }
@@ -68,14 +86,18 @@ struct Run: RunnableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train stage 1 and stage 2 over several seeds; write metrics, summary and curves.")
 
-    @OptionGroup var protocolOptions: ProtocolOptions
+    @OptionGroup var givenProtocolOptions: ProtocolOptions
     @OptionGroup var vision: VisionOptions
     @OptionGroup var runOptions: RunOptions<VisionDefaults>
+
+    var protocolOptions: ProtocolOptions { vision.protocolOptions(givenProtocolOptions) }
 
     func makeModality() throws -> Modality { try vision.modality() }
     func run() throws { try runExperiment(arguments: RunCommand.commandLineArguments()) }
 }
 
 extension Handwriting: ExpressibleByArgument {}
+extension Redraw: ExpressibleByArgument {}
+extension VisionDesign: ExpressibleByArgument {}
 extension LossAverage: ExpressibleByArgument {}
 extension MNISTDatasetKind: ExpressibleByArgument {}

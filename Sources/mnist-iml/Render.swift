@@ -8,7 +8,7 @@ struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write example images: a definition and a consistent question per tag, and a contact sheet of every subset.")
 
-    @OptionGroup var protocolOptions: ProtocolOptions
+    @OptionGroup var givenProtocolOptions: ProtocolOptions
     @OptionGroup var vision: VisionOptions
     @Option(help: "Seed of the protocol instance to draw.") var seed: UInt64 = 0
     @Option(help: "Output directory.") var out: String = "results/mnist-render"
@@ -17,7 +17,7 @@ struct Render: ParsableCommand {
     func run() throws {
         try reportingErrors {
             if perSubset < 1 { throw IMLError("--per-subset must be at least 1 (got \(perSubset)).") }
-            let protocolConfig = try protocolOptions.config(seed: seed)
+            let protocolConfig = try vision.protocolOptions(givenProtocolOptions).config(seed: seed)
             let modality = try vision.modality()
             try modality.validate(protocolConfig)
             let directory = URL(fileURLWithPath: out)
