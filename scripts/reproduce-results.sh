@@ -14,29 +14,38 @@ out=results/published
 pin=(--blas-core Haswell)
 
 declare -A commands=(
+  # The default runs keep their weights every 5 stage-1 epochs, for `analyze` (below).
   [mnist-default]="$bin/mnist-iml run --seeds 5"
-  [text-default]="$bin/text-iml run --seeds 5"
+  [text-default]="$bin/text-iml run --seeds 5 --save-every 5"
   [mnist-seeds-5-9]="$bin/mnist-iml run --seeds 5 --first-seed 5"
+  [mnist-seeds-10-19]="$bin/mnist-iml run --seeds 10 --first-seed 10"
+  [text-seeds-5-19]="$bin/text-iml run --seeds 15 --first-seed 5"
   [mnist-sweep-alpha]="$bin/mnist-iml sweep --alpha 0.5,0.75,0.9,1 --seeds 5"
-  [text-order-tve]="$bin/text-iml run --order tve --seeds 4"
-  [text-batch-documents]="$bin/text-iml run --batch-unit documents --seeds 5"
+  [text-order-tve]="$bin/text-iml run --order tve --seeds 5 --save-every 5"
+  [text-batch-examples]="$bin/text-iml run --batch-unit examples --seeds 5"
   [mnist-sweep-batch]="$bin/mnist-iml sweep --batch-size 8,16,32,64,128,256 --seeds 5"
-  # Runs that keep their weights every 5 stage-1 epochs, for `analyze` (below).
   [mnist-analysis]="$bin/mnist-iml run --seeds 5 --save-every 5"
-  [text-analysis]="$bin/text-iml run --seeds 5 --save-every 5"
-  [text-analysis-tve]="$bin/text-iml run --order tve --seeds 5 --save-every 5"
   [mnist-analysis-batch-256]="$bin/mnist-iml run --seeds 5 --batch-size 256 --save-every 5"
   [mnist-analysis-batch-32]="$bin/mnist-iml run --seeds 5 --batch-size 32 --save-every 5"
-  [text-sweep-order]="$bin/text-iml sweep --set order=vet,tev,evt,etv --seeds 5"
+  # Made when batches of examples were the text default (commit 81cdafe; 05daee4 for tve).
+  [text-sweep-order]="$bin/text-iml sweep --set order=vet,tev,evt,etv --batch-unit examples --seeds 5"
+  [text-order-tve-examples]="$bin/text-iml run --order tve --batch-unit examples --seeds 5 --save-every 5"
+  [text-analysis-examples]="$bin/text-iml run --batch-unit examples --seeds 5 --save-every 5"
   [text-examples-embedding-std-1]="$bin/text-iml run --batch-unit examples --embedding-std 1 --seeds 5"
   [text-documents-embedding-std-1]="$bin/text-iml run --batch-unit documents --embedding-std 1 --seeds 5"
   [mnist-width-half]="$bin/mnist-iml run --conv-channels 8,16,16 --hidden 128,128 --seeds 5"
   [mnist-width-double]="$bin/mnist-iml run --conv-channels 32,64,64 --hidden 512,512 --seeds 3"
+  [mnist-width-double-seeds-3-4]="$bin/mnist-iml run --conv-channels 32,64,64 --hidden 512,512 --seeds 2 --first-seed 3"
+  [text-sweep-width]="$bin/text-iml sweep --set width=64,256 --seeds 3"
+  [text-sweep-layers]="$bin/text-iml sweep --set layers=1,4 --seeds 3"
   [mnist-poster]="$bin/mnist-iml run --design poster --redraw every-epoch --entities 200 --epochs1 150 --seeds 4"
 )
-order=(mnist-default text-default mnist-seeds-5-9 mnist-sweep-alpha text-order-tve text-batch-documents mnist-sweep-batch
-       mnist-analysis text-analysis text-analysis-tve mnist-analysis-batch-256 mnist-analysis-batch-32 text-sweep-order
-       text-examples-embedding-std-1 text-documents-embedding-std-1 mnist-width-half mnist-width-double mnist-poster)
+order=(mnist-default text-default mnist-seeds-5-9 mnist-seeds-10-19 text-seeds-5-19 mnist-sweep-alpha text-order-tve
+       text-batch-examples text-analysis-examples text-order-tve-examples mnist-sweep-batch mnist-analysis mnist-analysis-batch-256
+       mnist-analysis-batch-32 text-sweep-order text-examples-embedding-std-1 text-documents-embedding-std-1 mnist-width-half
+       mnist-width-double mnist-width-double-seeds-3-4 text-sweep-width text-sweep-layers mnist-poster)
+# The runs whose saved models `analyze --along-training` studies (gradient alignment, probes).
+analysed=(mnist-analysis text-default text-order-tve text-analysis-examples text-order-tve-examples mnist-analysis-batch-256 mnist-analysis-batch-32)
 [ $# -gt 0 ] && order=("$@")
 
 for name in "${order[@]}"; do
@@ -47,15 +56,23 @@ for name in "${order[@]}"; do
   $command "${pin[@]}" --out "$out/$name" > /dev/null
 done
 # The analyses of the runs that kept their weights (gradient alignment along stage 1, probes).
-for name in "${order[@]}"; do
-  [[ "$name" == *analysis* ]] || continue
+for name in "${analysed[@]}"; do
   tool=$bin/mnist-iml; [[ "$name" == text-* ]] && tool=$bin/text-iml
   if [ -f "$out/$name/summary.json" ] && [ ! -f "$out/$name/analysis/alignment.json" ]; then
     echo "== $name: analyze --along-training" >&2
     $tool analyze "$out/$name" --along-training > /dev/null
   fi
 done
-# Ten MNIST seeds: the default run and seeds 5-9, merged.
-if [ -f "$out/mnist-default/summary.json" ] && [ -f "$out/mnist-seeds-5-9/summary.json" ] && [ ! -f "$out/mnist-10-seeds/summary.json" ]; then
-  $bin/mnist-iml merge "$out/mnist-default" "$out/mnist-seeds-5-9" --out "$out/mnist-10-seeds" > /dev/null
-fi
+# Merged runs: ten and twenty MNIST seeds, twenty text seeds, five double-width seeds.
+merge() {  # merge TOOL NAME PARTS...
+  local tool=$1 name=$2; shift 2
+  local parts=()
+  for part in "$@"; do [ -f "$out/$part/summary.json" ] || return 0; parts+=("$out/$part"); done
+  [ -f "$out/$name/summary.json" ] && return 0
+  echo "== $name: merge $*" >&2
+  $bin/$tool merge "${parts[@]}" --out "$out/$name" > /dev/null
+}
+merge mnist-iml mnist-10-seeds mnist-default mnist-seeds-5-9
+merge mnist-iml mnist-20-seeds mnist-10-seeds mnist-seeds-10-19
+merge text-iml text-20-seeds text-default text-seeds-5-19
+merge mnist-iml mnist-width-double-5-seeds mnist-width-double mnist-width-double-seeds-3-4
