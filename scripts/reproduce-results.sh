@@ -2,7 +2,7 @@
 # Reruns every run the README quotes, into results/published/<name>/, on the pinned Haswell
 # OpenBLAS kernel (any x86-64 processor with AVX2 gives the same bytes). config.json and
 # summary.json of each (and analysis/*.json of the analysed ones) are committed; scripts/render-results.sh then rewrites the README's tables.
-# Usage: scripts/reproduce-results.sh [NAME...]   (default: all, in this order; about 3 hours
+# Usage: scripts/reproduce-results.sh [NAME...]   (default: all, in this order; about 6 hours
 # on 2 cores). Needs MNIST (see README). Runs that already finished are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."

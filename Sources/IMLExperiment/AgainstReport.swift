@@ -31,9 +31,6 @@ public enum AgainstReport {
         if modalities.count > 1 {
             throw IMLError("--against plots runs of one modality, and these are \(modalities.sorted().joined(separator: " and ")); give the runs of each modality in a call of their own.")
         }
-        for run in runs where run.summary.stages[2] == nil {
-            throw IMLError("\(run.name) has no stage-2 results (a one-stage run?), so it has no IML effect to plot; give two-stage runs.")
-        }
         let points = try points(runs, names: names, key: key)
         try SweepReport.write(points: points, parameter: parameter(key), modalityTitle: runs[0].title,
                               settings: "one point per run: " + names.joined(separator: ", "), to: out,

@@ -81,6 +81,12 @@ public struct RunSummary: Equatable {
         stages[stage]?.first { $0.0 == subset }?.1
     }
 
+    /// The subset at the end of training: after stage 2, or after the single stage of a one-stage
+    /// run (where the IML effect is read too).
+    public func final(_ subset: String) -> SeedSummary? {
+        stages.keys.max().flatMap { value(stage: $0, subset: subset) }
+    }
+
     static func json(_ s: SeedSummary) -> JSON {
         .object([("mean", .number(s.mean)), ("ci95", .number(s.ci95)), ("per_seed", .array(s.perSeed.map { .number($0) }))])
     }

@@ -224,12 +224,12 @@ public enum SweepReport {
         }
         let ticks = zip(xs, sorted).map { AxisTick(value: $0, label: tick($1)) }
         let scale = xScale(parameter, numeric ? xs : [])
-        let effect = PlotPanel(title: "IML effect d1consis - d2consis after stage 2", xLabel: parameter.axisLabel, yLabel: "EM difference",
+        let effect = PlotPanel(title: "IML effect d1consis - d2consis at the end", xLabel: parameter.axisLabel, yLabel: "EM difference",
                                series: [series("IML effect", Color(hex: 0x9467BD)) { $0.imlEffect }],
                                yRange: -0.2...0.8, referenceLines: [ReferenceLine(y: 0, label: "no effect")],
                                style: .pointsWithErrorBars, xScale: scale, xTicks: ticks, connectPoints: numeric && connect)
-        let finalsPanel = PlotPanel(title: "Final exact match after stage 2", xLabel: parameter.axisLabel, yLabel: "exact match",
-                                    series: finals.map { name in series(name, CurvesFigure.color(name)) { $0.value(stage: 2, subset: name) } },
+        let finalsPanel = PlotPanel(title: "Final exact match (end of training)", xLabel: parameter.axisLabel, yLabel: "exact match",
+                                    series: finals.map { name in series(name, CurvesFigure.color(name)) { $0.final(name) } },
                                     yRange: 0...1, style: .pointsWithErrorBars, xScale: scale, xTicks: ticks, connectPoints: numeric && connect)
         let title = "\(modalityTitle): IML against \(parameter.title)"
         try Figure.render(title: title, subtitle: settings, panels: [effect, finalsPanel]).writePNG(to: directory.appendingPathComponent(name + ".png"))
@@ -255,13 +255,13 @@ public enum SweepReport {
             .joined(separator: "\n") + "\n"
     }
 
-    /// The sweep's table alone: final exact match after stage 2 and the IML effect per value.
+    /// The sweep's table alone: final exact match at the end of training (after stage 2, or the single stage) and the IML effect per value.
     public static func table(_ points: [Point], parameter: SweepParameter) -> [String] {
         var lines = ["| \(parameter.name) | seeds | d1consis | d3consis | d2consis | no_qd_baseline | IML effect (d1 − d2) | run |",
                      "|---|---|---|---|---|---|---|---|"]
         for p in points {
             let s = p.summary
-            lines.append("| \(p.value.text) | \(s.seeds.count) | \(cell(s.value(stage: 2, subset: "d1consis"))) | \(cell(s.value(stage: 2, subset: "d3consis"))) | \(cell(s.value(stage: 2, subset: "d2consis"))) | \(cell(s.value(stage: 2, subset: "no_qd_baseline"))) | \(cell(s.imlEffect)) | \(URL(fileURLWithPath: p.directory).lastPathComponent) |")
+            lines.append("| \(p.value.text) | \(s.seeds.count) | \(cell(s.final("d1consis"))) | \(cell(s.final("d3consis"))) | \(cell(s.final("d2consis"))) | \(cell(s.final("no_qd_baseline"))) | \(cell(s.imlEffect)) | \(URL(fileURLWithPath: p.directory).lastPathComponent) |")
         }
         return lines
     }

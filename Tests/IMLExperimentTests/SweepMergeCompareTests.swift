@@ -7,10 +7,10 @@ final class SweepMergeCompareTests: XCTestCase {
     let base = FileManager.default.temporaryDirectory.appendingPathComponent("smc-\(UUID())")
 
     /// A tiny run of the toy lookup task with the given seeds.
-    func run(_ seeds: [UInt64], name: String, entities: Int = 40) throws -> String {
+    func run(_ seeds: [UInt64], name: String, entities: Int = 40, stages: Int = 2) throws -> String {
         var training = TrainingConfig()
         training.epochs1 = 2; training.epochs2 = 2; training.batchSize = 16; training.learningRate = 0.05
-        var c = ProtocolConfig(); c.entities = entities
+        var c = ProtocolConfig(); c.entities = entities; c.stages = stages
         let experiment = Experiment(modality: ToyModality(), protocolConfig: c, seeds: seeds, training: training, concurrency: 2)
         let path = base.appendingPathComponent(name).path
         try experiment.run(in: try RunDirectory.create(path, force: false), log: { _ in })
@@ -84,6 +84,11 @@ final class SweepMergeCompareTests: XCTestCase {
             let message = ($0 as? IMLError)?.message ?? ""
             XCTAssertTrue(message.hasPrefix("big records no number \"width\" in its config.json; choose one of: attributes, batch_size,"), message)
         }
+        // A one-stage run is read at the end of its single stage, where its IML effect is read too.
+        let oneStage = try FinishedRun(path: try run([0, 1], name: "one-stage", stages: 1))
+        let row = try AgainstReport.table([oneStage], names: ["one-stage"], key: "entities")[2]
+        XCTAssertEqual(row, "| 40 | 2 | \(SweepReport.cell(oneStage.summary.value(stage: 1, subset: "d1consis"))) | \(SweepReport.cell(oneStage.summary.value(stage: 1, subset: "d3consis"))) | \(SweepReport.cell(oneStage.summary.value(stage: 1, subset: "d2consis"))) | \(SweepReport.cell(oneStage.summary.value(stage: 1, subset: "no_qd_baseline"))) | \(SweepReport.cell(oneStage.summary.imlEffect)) | one-stage |")
+        XCTAssertFalse(row.contains("—"), row)
         XCTAssertEqual(AgainstReport.compact(410158), "410k")
         XCTAssertEqual(AgainstReport.compact(1_955_324), "2.0M")
         XCTAssertEqual(AgainstReport.compact(512), "512")
