@@ -39,7 +39,7 @@ public struct SweepParameter: Hashable, Sendable {
         default: return option
         }
     }
-    var title: String { self == .batchSize ? "batch size" : name }
+    var title: String { label ?? (self == .batchSize ? "batch size" : name) }
 
     /// Checks one value of a list option; integers for batch sizes.
     func validate(_ v: Double) throws {
