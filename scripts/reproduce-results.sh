@@ -39,11 +39,12 @@ declare -A commands=(
   [text-sweep-width]="$bin/text-iml sweep --set width=64,256 --seeds 3"
   [text-sweep-layers]="$bin/text-iml sweep --set layers=1,4 --seeds 3"
   [mnist-poster]="$bin/mnist-iml run --design poster --redraw every-epoch --entities 200 --epochs1 150 --seeds 4"
+  [mnist-poster-seeds-4-7]="$bin/mnist-iml run --design poster --redraw every-epoch --entities 200 --epochs1 150 --seeds 4 --first-seed 4"
 )
 order=(mnist-default text-default mnist-seeds-5-9 mnist-seeds-10-19 text-seeds-5-19 mnist-sweep-alpha text-order-tve
        text-batch-examples text-analysis-examples text-order-tve-examples mnist-sweep-batch mnist-analysis mnist-analysis-batch-256
        mnist-analysis-batch-32 text-sweep-order text-examples-embedding-std-1 text-documents-embedding-std-1 mnist-width-half
-       mnist-width-double mnist-width-double-seeds-3-4 text-sweep-width text-sweep-layers mnist-poster)
+       mnist-width-double mnist-width-double-seeds-3-4 text-sweep-width text-sweep-layers mnist-poster mnist-poster-seeds-4-7)
 # The runs whose saved models `analyze --along-training` studies (gradient alignment, probes).
 analysed=(mnist-analysis text-default text-order-tve text-analysis-examples text-order-tve-examples mnist-analysis-batch-256 mnist-analysis-batch-32)
 [ $# -gt 0 ] && order=("$@")
@@ -76,3 +77,4 @@ merge mnist-iml mnist-10-seeds mnist-default mnist-seeds-5-9
 merge mnist-iml mnist-20-seeds mnist-10-seeds mnist-seeds-10-19
 merge text-iml text-20-seeds text-default text-seeds-5-19
 merge mnist-iml mnist-width-double-5-seeds mnist-width-double mnist-width-double-seeds-3-4
+merge mnist-iml mnist-poster-8-seeds mnist-poster mnist-poster-seeds-4-7
