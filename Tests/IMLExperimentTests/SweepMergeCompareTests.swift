@@ -89,6 +89,19 @@ final class SweepMergeCompareTests: XCTestCase {
         let row = try AgainstReport.table([oneStage], names: ["one-stage"], key: "entities")[2]
         XCTAssertEqual(row, "| 40 | 2 | \(SweepReport.cell(oneStage.summary.value(stage: 1, subset: "d1consis"))) | \(SweepReport.cell(oneStage.summary.value(stage: 1, subset: "d3consis"))) | \(SweepReport.cell(oneStage.summary.value(stage: 1, subset: "d2consis"))) | \(SweepReport.cell(oneStage.summary.value(stage: 1, subset: "no_qd_baseline"))) | \(SweepReport.cell(oneStage.summary.imlEffect)) | one-stage |")
         XCTAssertFalse(row.contains("—"), row)
+        // Runs of two modalities are refused: one figure per modality.
+        let other = base.appendingPathComponent("other-modality")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: small), to: other)
+        for file in ["config.json", "summary.json", "metrics.jsonl"] {
+            let url = other.appendingPathComponent(file)
+            try (try String(contentsOf: url, encoding: .utf8)).replacingOccurrences(of: "\"toy\"", with: "\"text\"")
+                .write(to: url, atomically: true, encoding: .utf8)
+        }
+        let mixed = [runs[0], try FinishedRun(path: other.path)]
+        XCTAssertThrowsError(try AgainstReport.write(mixed, names: ["big", "other-modality"], key: "entities", out: base.appendingPathComponent("mixed"))) {
+            XCTAssertEqual(($0 as? IMLError)?.message, "--against plots runs of one modality, and these are text and toy; give the runs of each modality in a call of their own.")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: base.appendingPathComponent("mixed").path))
         XCTAssertEqual(AgainstReport.compact(410158), "410k")
         XCTAssertEqual(AgainstReport.compact(1_955_324), "2.0M")
         XCTAssertEqual(AgainstReport.compact(512), "512")
