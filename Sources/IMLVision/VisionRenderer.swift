@@ -191,6 +191,10 @@ public final class VisionRenderer {
     }
 
     /// A training example: a definition with its tag, a question with its asked cell boxed (poster).
+    public func render(_ example: Example, evaluation: Bool = false, into out: UnsafeMutablePointer<UInt8>) {
+        render(entity: example.entity, tag: example.tag, box: box(asking: example.askedAttribute), evaluation: evaluation, into: out)
+    }
+
     public func render(_ example: Example, evaluation: Bool = false) -> [UInt8] {
         render(entity: example.entity, tag: example.tag, box: box(asking: example.askedAttribute), evaluation: evaluation)
     }

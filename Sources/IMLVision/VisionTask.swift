@@ -89,8 +89,7 @@ public final class VisionTask: TrainingTask {
         images.append(contentsOf: repeatElement(0, count: examples.count * pixels))
         images.withUnsafeMutableBufferPointer { buffer in
             for (i, ex) in examples.enumerated() {
-                renderer.render(entity: ex.entity, tag: ex.tag, box: renderer.box(asking: ex.askedAttribute), evaluation: false,
-                                into: buffer.baseAddress! + i * pixels)
+                renderer.render(ex, into: buffer.baseAddress! + i * pixels)
             }
         }
         trainImages[stage] = images
