@@ -36,7 +36,9 @@ let package = Package(
         .target(name: "IMLBase"),
         // The numeric modules are optimised in every configuration, so `swift run` (a debug build)
         // trains at release speed; -Ounchecked buys the core 6-8% on MNIST runs (docs/performance.md).
-        .target(name: "IMLCore", dependencies: ["IMLBase", "CBLAS"],
+        // C11-style atomics for the core's work-sharing pool (Parallel.swift).
+        .target(name: "CAtomics"),
+        .target(name: "IMLCore", dependencies: ["IMLBase", "CBLAS", "CAtomics"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
                                 .unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "MNIST", dependencies: ["IMLBase", "CZlib"],

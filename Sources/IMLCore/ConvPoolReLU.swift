@@ -31,6 +31,11 @@
 // wide buffer while it is in L2: the full-resolution map and its gradient (13.8 MB each after the
 // first conv at batch 64) are never written, which cost more than the pooling arithmetic.
 //
+// Threads (Parallel.swift): forward is one piece per image, each with its own workspace (padded
+// plane, columns, wide map). Backward routes dy per image into a whole-batch dyWide, then runs
+// dW as one piece that adds the images' products in image order, exactly as one thread would,
+// beside one piece per image for dx. So the bits never depend on the thread count.
+//
 // The input is kept by reference for backward: it must not change between forward and backward.
 
 import IMLBase
@@ -51,18 +56,18 @@ public final class ConvPoolReLU: Layer {
     public private(set) var output = Tensor([0])
     public private(set) var inputGrad = Tensor([0])
     private var input: Tensor?
-    // Per-image work buffers, sized for the current image size (see prepare).
-    private let padded = Tensor([0])       // [Cin, Hp, Wp] + k-1 slack, zero border
-    private let columns = Tensor([0])      // [Cin*taps, rowLength]
-    private let wide = Tensor([0])         // [Cout, N] forward output with junk columns
-    private let wideGrad = Tensor([0])     // [Cout, N] dy with zero junk columns
-    private let columnsGrad = Tensor([0])  // [Cin*taps, rowLength]
+    /// Per-slot scratch of the per-image pieces (see Workspace).
+    private var workspaces: [Workspace] = []
+    private let batchWideGrad = Tensor([0])     // [B, Cout, N] dy routed to the winners; junk columns zero
+    private var batchWideGradShape = (images: 0, height: -1, width: -1)
+    private let channelSums = Tensor([0])       // [B, Cout] sums of each image's dyWide planes
     private let packedWeight = Tensor([0])      // split: [k, Cout, Cin*k]
     private let packedWeightGrad = Tensor([0])  // split: [k, Cout, Cin*k], this backward's dW
-    private let paddedGrad = Tensor([0])   // [Cin, Hp, Wp] + k-1 slack
-    private var preparedSize = (height: -1, width: -1)
-    /// Which pixel of each window won, or MaxPool2x2.cut (see MaxPool2d.swift).
-    private var winners: [Int32] = []
+    /// Which pixel of each window won, or MaxPool2x2.cut (see MaxPool2d.swift); [B, Cout, Ho/2, Wo/2].
+    private var winners = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private var winnersCapacity = 1
+
+    deinit { winners.deallocate() }
 
     public init(inChannels: Int, outChannels: Int, kernel: Int = 3, padding: Int = 1,
                 needsInputGradient: Bool = true, rng: inout SeededRandom) {
@@ -112,20 +117,36 @@ public final class ConvPoolReLU: Layer {
         } } } }
     }
 
-    /// Sizes buffers for `height` x `width` images and zeroes what must start at zero (the
-    /// padded plane's border, the junk columns of wideGrad); a no-op while the size stays.
-    private func prepare(height h: Int, width w: Int) {
-        guard preparedSize != (h, w) else { return }
-        preparedSize = (h, w)
+    /// One thread's buffers for one image at a time, sized for `height` x `width` images; what
+    /// must start at zero (the padded planes' borders) is zeroed when the size changes.
+    private final class Workspace {
+        let padded = Tensor([0])       // [Cin, Hp, Wp] + k-1 slack, zero border
+        let columns = Tensor([0])      // [Cin*taps, rowLength]
+        let wide = Tensor([0])         // [Cout, N] forward output with junk columns
+        let columnsGrad = Tensor([0])  // [Cin*taps, rowLength]
+        let paddedGrad = Tensor([0])   // [Cin, Hp, Wp] + k-1 slack
+        var preparedSize = (height: -1, width: -1)
+    }
+
+    /// The workspace of `slot`, sized for `height` x `width` images.
+    private func workspace(_ slot: Int, height h: Int, width w: Int) -> Workspace {
+        let space = workspaces[slot]
+        guard space.preparedSize != (h, w) else { return space }
+        space.preparedSize = (h, w)
         let (ho, _) = outputSize(height: h, width: w)
         let wp = w + 2 * padding, planes = inChannels * (h + 2 * padding) * wp + kernel - 1
-        let n = ho * wp, rows = [gemmDepth, rowLength(n)]
-        for (buffer, shape) in [(padded, [planes]), (paddedGrad, [planes]), (columns, rows),
-                                (columnsGrad, rows), (wide, [outChannels, n]),
-                                (wideGrad, [outChannels, n])] {
+        let rows = [gemmDepth, rowLength(ho * wp)]
+        for (buffer, shape) in [(space.padded, [planes]), (space.paddedGrad, [planes]), (space.columns, rows),
+                                (space.columnsGrad, rows), (space.wide, [outChannels, ho * wp])] {
             buffer.resize(shape)
             buffer.zero()
         }
+        return space
+    }
+
+    /// Makes a workspace for every slot a forEach may use (called before one starts).
+    private func prepareWorkspaces() {
+        while workspaces.count < Parallel.maxSlots { workspaces.append(Workspace()) }
     }
 
     public func forward(_ x: Tensor) -> Tensor {
@@ -136,30 +157,33 @@ public final class ConvPoolReLU: Layer {
         precondition(ho >= 2 && wo >= 2,
                      "ConvPoolReLU(kernel: \(kernel), padding: \(padding)) needs a convolution output of at least 2 x 2 to pool, got \(ho) x \(wo) from \(h) x \(w)")
         input = x
-        prepare(height: h, width: w)
         let batch = x.shape[0], wp = w + 2 * padding, n = ho * wp
         // Rows and columns of y: pooled, floored.
         let (yh, yw) = (ho / 2, wo / 2)
         output.resize(batch, outChannels, yh, yw)
-        if winners.count < output.count { winners = [Int32](repeating: 0, count: output.count) }
+        if winnersCapacity < output.count {
+            winners.deallocate()
+            winners = .allocate(capacity: output.count)
+            winnersCapacity = output.count
+        }
         packWeights()
-        let ldb = rowLength(n)
-        for b in 0..<batch {
-            im2col(x.pointer + b * inChannels * h * w, height: h, width: w)
+        prepareWorkspaces()
+        let ldb = rowLength(n), y = output.pointer, winners = self.winners
+        Parallel.forEach(batch) { b, slot in
+            let space = workspace(slot, height: h, width: w)
+            im2col(x.pointer + b * inChannels * h * w, height: h, width: w, space)
             for g in 0..<gemms {
-                BLAS.sgemm(m: outChannels, n: n, k: gemmDepth, a: gemmWeights(g), b: columns.pointer + g, ldb: ldb,
-                           beta: g == 0 ? 0 : 1, c: wide.pointer)
+                BLAS.sgemm(m: outChannels, n: n, k: gemmDepth, a: gemmWeights(g), b: space.columns.pointer + g, ldb: ldb,
+                           beta: g == 0 ? 0 : 1, c: space.wide.pointer)
             }
             // Valid columns plus bias (acc + b is the same float as a bias-initialised beta = 1
             // product), pooled and rectified.
             for c in 0..<outChannels {
-                let bc = bias[c], plane = wide.pointer + c * n, at = (b * outChannels + c) * yh * yw
+                let bc = bias[c], plane = space.wide.pointer + c * n, at = (b * outChannels + c) * yh * yw
                 for oy in 0..<yh {
                     let top = plane + 2 * oy * wp
-                    winners.withUnsafeMutableBufferPointer { wb in
-                        MaxPool2x2.forwardRow(top: top, bottom: top + wp, count: yw, bias: bc, relu: true,
-                                              into: output.pointer + at + oy * yw, winners: wb.baseAddress! + at + oy * yw)
-                    }
+                    MaxPool2x2.forwardRow(top: top, bottom: top + wp, count: yw, bias: bc, relu: true,
+                                          into: y + at + oy * yw, winners: winners + at + oy * yw)
                 }
             }
         }
@@ -174,43 +198,56 @@ public final class ConvPoolReLU: Layer {
                      "ConvPoolReLU.backward was given \(dy.shape); expected \(output.shape) like its output")
         let batch = x.shape[0], h = x.shape[2], w = x.shape[3]
         let ho = outputSize(height: h, width: w).height
-        prepare(height: h, width: w)
         let wp = w + 2 * padding, n = ho * wp
         let yh = output.shape[2], yw = output.shape[3]
         inputGrad.resize(needsInputGradient ? x.shape : [0])
-        let db = biasGrad.pointer, rowLength = rowLength(n), depth = gemmDepth
+        let rowLength = rowLength(n), depth = gemmDepth, cout = outChannels
         packWeights()
+        prepareWorkspaces()
+        prepareBatchWideGrad(images: batch, height: h, width: w)
+        channelSums.resize(batch, cout)
+        // dyWide per image: dy routed to the window winners; the junk columns, and the row and
+        // column a floored pooling drops, stay zero.
+        let wideGrad = batchWideGrad.pointer, sums = channelSums.pointer, winners = self.winners
+        Parallel.forEach(batch) { b, _ in
+            for c in 0..<cout {
+                let plane = wideGrad + (b * cout + c) * n, at = (b * cout + c) * yh * yw
+                for oy in 0..<yh {
+                    let top = plane + 2 * oy * wp
+                    MaxPool2x2.backwardRow(dy.pointer + at + oy * yw, winners: winners + at + oy * yw, count: yw,
+                                           top: top, bottom: top + wp)
+                }
+                sums[b * cout + c] = Self.sum(plane, count: n)
+            }
+        }
+        let db = biasGrad.pointer
+        for b in 0..<batch { for c in 0..<cout { db[c] += sums[b * cout + c] } }
         // dW goes to weightGrad directly, or when split to packedWeightGrad, added at the end.
         let dW = splitsKernelColumns ? packedWeightGrad : weightGrad
         if splitsKernelColumns { packedWeightGrad.resize(packedWeight.shape); packedWeightGrad.zero() }
-        for b in 0..<batch {
-            // dyWide: dy routed to the window winners; the junk columns, and the row and column a
-            // floored pooling drops, stay zero.
-            for c in 0..<outChannels {
-                let plane = wideGrad.pointer + c * n, at = (b * outChannels + c) * yh * yw
-                for oy in 0..<yh {
-                    let top = plane + 2 * oy * wp
-                    winners.withUnsafeBufferPointer { wb in
-                        MaxPool2x2.backwardRow(dy.pointer + at + oy * yw, winners: wb.baseAddress! + at + oy * yw, count: yw,
-                                               top: top, bottom: top + wp)
+        // Piece 0 adds every image's dW product in image order (one chain, as on one thread);
+        // piece 1 + b computes image b's dx.
+        Parallel.forEach(needsInputGradient ? 1 + batch : 1) { piece, slot in
+            let space = workspace(slot, height: h, width: w)
+            if piece == 0 {
+                for b in 0..<batch {
+                    im2col(x.pointer + b * inChannels * h * w, height: h, width: w, space)
+                    for g in 0..<gemms {
+                        BLAS.sgemm(transB: true, m: cout, n: depth, k: n, a: wideGrad + b * cout * n,
+                                   b: space.columns.pointer + g, ldb: rowLength, beta: 1, c: dW.pointer + g * cout * depth)
                     }
                 }
-                db[c] += Self.sum(plane, count: n)
+                return
             }
-            im2col(x.pointer + b * inChannels * h * w, height: h, width: w)
-            for g in 0..<gemms {
-                BLAS.sgemm(transB: true, m: outChannels, n: depth, k: n, a: wideGrad.pointer,
-                           b: columns.pointer + g, ldb: rowLength, beta: 1, c: dW.pointer + g * outChannels * depth)
-            }
-            guard needsInputGradient else { continue }
+            let b = piece - 1, columnsGrad = space.columnsGrad.pointer
             // Gemm g adds its dcol at row offset g; the first one leaves the last k-1 floats of
             // each row, which only later ones reach, to be zeroed here.
-            for row in 0..<depth { (columnsGrad.pointer + row * rowLength + n).update(repeating: 0, count: rowLength - n) }
+            for row in 0..<depth { (columnsGrad + row * rowLength + n).update(repeating: 0, count: rowLength - n) }
             for g in 0..<gemms {
-                BLAS.sgemm(transA: true, m: depth, n: n, k: outChannels, a: gemmWeights(g), lda: depth,
-                           b: wideGrad.pointer, beta: g == 0 ? 0 : 1, c: columnsGrad.pointer + g, ldc: rowLength)
+                BLAS.sgemm(transA: true, m: depth, n: n, k: cout, a: gemmWeights(g), lda: depth,
+                           b: wideGrad + b * cout * n, beta: g == 0 ? 0 : 1, c: columnsGrad + g, ldc: rowLength)
             }
-            col2im(height: h, width: w, into: inputGrad.pointer + b * inChannels * h * w)
+            col2im(height: h, width: w, space, into: inputGrad.pointer + b * inChannels * h * w)
         }
         if splitsKernelColumns {
             let k = kernel
@@ -219,6 +256,17 @@ public final class ConvPoolReLU: Layer {
             } } } }
         }
         return inputGrad
+    }
+
+    /// Sizes the whole-batch dyWide for `images` images of `height` x `width`; zeroed (the junk
+    /// columns must be) only when it grows or the image size changes, as routing never writes them.
+    private func prepareBatchWideGrad(images: Int, height h: Int, width w: Int) {
+        let old = batchWideGradShape
+        guard old.height != h || old.width != w || old.images < images else { return }
+        batchWideGradShape = (max(images, old.height == h && old.width == w ? old.images : 0), h, w)
+        let n = outputSize(height: h, width: w).height * (w + 2 * padding)
+        batchWideGrad.resize(batchWideGradShape.images, outChannels, n)
+        batchWideGrad.zero()
     }
 
     /// Sum with eight SIMD partial sums: a plain `sum += x[i]` loop is one serial add chain (the
@@ -242,7 +290,8 @@ public final class ConvPoolReLU: Layer {
 
     /// image [Cin, H, W] -> interior of `padded` -> columns: row (c, t) = the padded plane of c
     /// from tapOffset(t) on (ky*Wp + kx, or ky*Wp when split).
-    private func im2col(_ image: UnsafePointer<Float>, height h: Int, width w: Int) {
+    private func im2col(_ image: UnsafePointer<Float>, height h: Int, width w: Int, _ space: Workspace) {
+        let padded = space.padded, columns = space.columns
         let p = padding, wp = w + 2 * p, plane = (h + 2 * p) * wp
         let length = rowLength(outputSize(height: h, width: w).height * wp)
         for c in 0..<inChannels {
@@ -261,7 +310,8 @@ public final class ConvPoolReLU: Layer {
 
     /// The adjoint of im2col: row (c, t) of columnsGrad is added onto the padded plane of c from
     /// tapOffset(t) on; the interior of the padded planes is the image gradient [Cin, H, W].
-    private func col2im(height h: Int, width w: Int, into image: UnsafeMutablePointer<Float>) {
+    private func col2im(height h: Int, width w: Int, _ space: Workspace, into image: UnsafeMutablePointer<Float>) {
+        let paddedGrad = space.paddedGrad, columnsGrad = space.columnsGrad
         let p = padding, wp = w + 2 * p, plane = (h + 2 * p) * wp
         let length = rowLength(outputSize(height: h, width: w).height * wp)
         paddedGrad.zero()

@@ -4,6 +4,10 @@
 //   -> y [B, out],  y = x W^T + b
 //   weight [out, in], bias [out]; PyTorch's default init U(-1/sqrt(in), 1/sqrt(in)) for both.
 //
+// Threads (Parallel.swift): forward splits the batch into RowBlocks; backward runs dW (and db)
+// in blocks of output features beside dx in blocks of batch rows. Each block is the same
+// arithmetic on any thread, so the bits never depend on the thread count.
+//
 // The input is kept by reference for backward: it must not change between forward and backward.
 
 import IMLBase
@@ -45,12 +49,14 @@ public final class Linear: Layer {
                      "Linear(in: \(inFeatures)) was given shape \(x.shape); pass [batch, \(inFeatures)]")
         input = x
         output.resize(batch, outFeatures)
-        let y = output.pointer, b = bias.pointer
-        // Start from the bias so one sgemm with beta = 1 finishes the job.
-        for r in 0..<batch { (y + r * outFeatures).update(from: b, count: outFeatures) }
-        if batch > 0 {
-            BLAS.sgemm(transB: true, m: batch, n: outFeatures, k: inFeatures,
-                       a: x.pointer, b: weight.pointer, beta: 1, c: y)
+        let y = output.pointer, b = bias.pointer, blocks = RowBlocks(rows: batch)
+        let inFeatures = inFeatures, outFeatures = outFeatures, w = weight.pointer
+        Parallel.forEach(blocks.count) { block, _ in
+            let rows = blocks.range(block)
+            // Start from the bias so one sgemm with beta = 1 finishes the job.
+            for r in rows { (y + r * outFeatures).update(from: b, count: outFeatures) }
+            BLAS.sgemm(transB: true, m: rows.count, n: outFeatures, k: inFeatures,
+                       a: x.pointer + rows.lowerBound * inFeatures, b: w, beta: 1, c: y + rows.lowerBound * outFeatures)
         }
         return output
     }
@@ -64,15 +70,26 @@ public final class Linear: Layer {
                      "Linear.backward was given \(dy.shape); expected [\(batch), \(outFeatures)] like its output")
         inputGrad.resize(x.shape)
         guard batch > 0 else { return inputGrad }
-        BLAS.sgemm(transA: true, m: outFeatures, n: inFeatures, k: batch,
-                   a: dy.pointer, b: x.pointer, beta: 1, c: weightGrad.pointer)
-        let g = dy.pointer, db = biasGrad.pointer
-        for r in 0..<batch {
-            let row = g + r * outFeatures
-            for o in 0..<outFeatures { db[o] += row[o] }
+        let features = RowBlocks(rows: outFeatures), rows = RowBlocks(rows: batch)
+        let inFeatures = inFeatures, outFeatures = outFeatures
+        let g = dy.pointer, dW = weightGrad.pointer, db = biasGrad.pointer, w = weight.pointer, dx = inputGrad.pointer
+        Parallel.forEach(features.count + rows.count) { piece, _ in
+            if piece < features.count {
+                // dW and db for a block of output features.
+                let outs = features.range(piece), first = outs.lowerBound
+                BLAS.sgemm(transA: true, m: outs.count, n: inFeatures, k: batch, a: g + first, lda: outFeatures,
+                           b: x.pointer, beta: 1, c: dW + first * inFeatures)
+                for r in 0..<batch {
+                    let row = g + r * outFeatures
+                    for o in outs { db[o] += row[o] }
+                }
+            } else {
+                // dx for a block of batch rows.
+                let block = rows.range(piece - features.count)
+                BLAS.sgemm(m: block.count, n: inFeatures, k: outFeatures, a: g + block.lowerBound * outFeatures,
+                           b: w, beta: 0, c: dx + block.lowerBound * inFeatures)
+            }
         }
-        BLAS.sgemm(m: batch, n: inFeatures, k: outFeatures,
-                   a: dy.pointer, b: weight.pointer, beta: 0, c: inputGrad.pointer)
         return inputGrad
     }
 }

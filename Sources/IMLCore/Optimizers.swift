@@ -118,7 +118,14 @@ public final class Adam: Optimizer {
         m = parameters.map { Tensor($0.value.shape) }
         v = parameters.map { Tensor($0.value.shape) }
         stepCount = Tensor([1])
+        // Each parameter in chunks of at most 32K elements (element-wise, so any split gives the same bits).
+        chunks = parameters.enumerated().flatMap { index, p in
+            stride(from: 0, to: p.value.count, by: 1 << 15).map { (index, $0 ..< min(p.value.count, $0 + (1 << 15))) }
+        }
     }
+
+    /// The pieces step() hands to Parallel: (parameter index, element range).
+    private let chunks: [(parameter: Int, elements: Range<Int>)]
 
     public var steps: Int { Int(stepCount[0]) }
 
@@ -134,12 +141,15 @@ public final class Adam: Optimizer {
         let lr = learningRate, b1 = beta1, b2 = beta2, eps = self.eps
         let stepSize = Float(Double(lr) / (1 - pow(Double(b1), t)))
         let sqrtCorrection2 = Float((1 - pow(Double(b2), t)).squareRoot())
-        for (index, p) in parameters.enumerated() {
+        let decoupled = self.decoupled, weightDecay = self.weightDecay
+        Parallel.forEach(chunks.count) { piece, _ in
+            let (index, elements) = chunks[piece]
+            let p = parameters[index]
             let w = p.value.pointer, g = p.grad.pointer, mp = m[index].pointer, vp = v[index].pointer
             let wd: Float = p.decay ? weightDecay : 0
             let coupledDecay: Float = decoupled ? 0 : wd
             let shrink: Float = decoupled ? 1 - lr * wd : 1
-            for i in 0..<p.value.count {
+            for i in elements {
                 let grad = g[i] + coupledDecay * w[i]
                 mp[i] = b1 * mp[i] + (1 - b1) * grad
                 vp[i] = b2 * vp[i] + (1 - b2) * grad * grad

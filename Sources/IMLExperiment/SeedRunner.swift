@@ -1,6 +1,8 @@
-// Runs the seeds of an experiment, several at once: one seed per worker thread with
-// single-threaded BLAS, which on a 2-core machine beats two BLAS threads on one seed (small
-// matrices barely scale) and keeps every seed's numbers bit-identical to a solo run.
+// Runs the seeds of an experiment on `concurrency` cores: one seed per thread while there are
+// more seeds than cores; a core no seed occupies (fewer seeds than cores, or the last seeds of a
+// run) helps the seeds still training through Parallel.serve, which splits each step into pieces
+// fixed by the shapes. BLAS stays single-threaded (its own threads would change the summation
+// order), so a seed's numbers are the same bits whatever the number of cores.
 
 import Foundation
 import IMLBase
@@ -27,14 +29,27 @@ public enum SeedRunner {
                            checkpoints: RunCheckpoints?, models: RunModels? = nil, stop: StopFlag?,
                            makeTask: @escaping (UInt64) throws -> TrainingTask,
                            progress: ProgressDisplay?) throws -> [MetricRecord] {
-        let workers = max(1, min(concurrency, seeds.count))
-        BLAS.setThreads(max(1, concurrency / workers))
-        let shared = SharedWork(seeds: seeds.count, stop: stop)
+        let cores = max(1, concurrency)
+        let workers = min(cores, max(1, seeds.count))
+        BLAS.setThreads(1)
+        Parallel.configure(cores: cores)
+        let shared = SharedWork(seeds: seeds.count, stop: stop, workers: workers)
         let group = DispatchGroup()
+        for _ in workers..<cores {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                Parallel.serve(until: { shared.allWorkersDone })
+            }
+            thread.stackSize = 16 << 20
+            thread.start()
+        }
         for _ in 0..<workers {
             group.enter()
             let thread = Thread {
                 defer { group.leave() }
+                // Out of seeds (or stopping): lend this core to the seeds still training.
+                defer { shared.workerDone(); Parallel.serve(until: { shared.allWorkersDone }) }
                 while let index = shared.take() {
                     do {
                         let seed = seeds[index]
@@ -80,8 +95,16 @@ private final class SharedWork: @unchecked Sendable {
     private let stop: StopFlag?
     private(set) var results: [[MetricRecord]?]
     private(set) var firstError: Error?
+    private let workers: Int
+    private var workersDone = 0
 
-    init(seeds: Int, stop: StopFlag?) { count = seeds; self.stop = stop; results = Array(repeating: nil, count: seeds) }
+    init(seeds: Int, stop: StopFlag?, workers: Int) {
+        count = seeds; self.stop = stop; self.workers = workers; results = Array(repeating: nil, count: seeds)
+    }
+
+    /// A seed thread has left the work list; once all have, the helpers stop.
+    func workerDone() { lock.lock(); workersDone += 1; lock.unlock() }
+    var allWorkersDone: Bool { lock.lock(); defer { lock.unlock() }; return workersDone == workers }
 
     /// True when the seeds should save and stop: a stop was requested or a seed failed.
     var shouldStop: Bool {
