@@ -10,6 +10,7 @@
 // groupSize = T heads gives the vision loss (a definition supervises all T heads, a question one,
 // and each example weighs the same); groupSize = 1 gives the token loss (mean over non-ignored
 // tokens). Softmax subtracts the row max, so large logits do not overflow.
+// Threads (Parallel.swift): rows in RowBlocks; the loss adds the rows' terms in row order after.
 
 import Foundation
 
@@ -21,8 +22,12 @@ public final class SoftmaxCrossEntropy {
     private var targets: [Int32] = []
     private var rowWeights: [Float] = []
     private var classes = 0
+    /// Each row's weighted loss term, [R], added in row order into the loss.
+    private var rowTerms = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+    private var rowTermsCapacity = 1
 
     public init() {}
+    deinit { rowTerms.deallocate() }
 
     /// Returns the loss (0 when no row is supervised) and keeps what backward needs.
     /// `rows` defaults to all of `logits` (its count / classes).
@@ -60,9 +65,14 @@ public final class SoftmaxCrossEntropy {
             for r in g..<(g + groupSize) { rowWeights[r] = targets[r] >= 0 ? w : 0 }
         }
 
-        var loss = 0.0
-        let x = logits.pointer, p = probabilities.pointer
-        for r in 0..<rows {
+        if rowTermsCapacity < rows {
+            rowTerms.deallocate()
+            rowTerms = .allocate(capacity: rows)
+            rowTermsCapacity = rows
+        }
+        let x = logits.pointer, p = probabilities.pointer, terms = rowTerms, blocks = RowBlocks(rows: rows)
+        let targets = self.targets, rowWeights = self.rowWeights
+        Parallel.forEach(blocks.count) { block, _ in for r in blocks.range(block) {
             let xr = x + r * c, pr = p + r * c
             var m = xr[0]
             for j in 1..<c where xr[j] > m { m = xr[j] }
@@ -75,11 +85,11 @@ public final class SoftmaxCrossEntropy {
             let inv = Float(1 / sum)
             for j in 0..<c { pr[j] *= inv }
             let t = Int(targets[r])
-            if t >= 0 {
-                // -log softmax_t = log(sum) - (x_t - m), without taking the log of a tiny p.
-                loss += Double(rowWeights[r]) * (log(sum) - Double(xr[t] - m))
-            }
-        }
+            // -log softmax_t = log(sum) - (x_t - m), without taking the log of a tiny p.
+            terms[r] = t >= 0 ? Double(rowWeights[r]) * (log(sum) - Double(xr[t] - m)) : 0
+        } }
+        var loss = 0.0
+        for r in 0..<rows where targets[r] >= 0 { loss += terms[r] }
         return Float(loss)
     }
 
@@ -96,8 +106,9 @@ public final class SoftmaxCrossEntropy {
     public func backward() -> Tensor {
         let c = classes, rows = targets.count
         logitsGrad.resize(probabilities.shape)
-        let p = probabilities.pointer, g = logitsGrad.pointer
-        for r in 0..<rows {
+        let p = probabilities.pointer, g = logitsGrad.pointer, blocks = RowBlocks(rows: rows)
+        let targets = self.targets, rowWeights = self.rowWeights
+        Parallel.forEach(blocks.count) { block, _ in for r in blocks.range(block) {
             let pr = p + r * c, gr = g + r * c
             let w = rowWeights[r]
             if w == 0 {
@@ -106,7 +117,7 @@ public final class SoftmaxCrossEntropy {
             }
             for j in 0..<c { gr[j] = w * pr[j] }
             gr[Int(targets[r])] -= w
-        }
+        } }
         return logitsGrad
     }
 

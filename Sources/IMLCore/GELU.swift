@@ -28,12 +28,12 @@ public final class GELU: Layer {
         let n = x.count
         let xp = x.pointer, yp = output.pointer, tp = tanhOfU.pointer
         let s = GELU.sqrtTwoOverPi, c = GELU.cubic
-        for i in 0..<n {
+        Parallel.forEachChunk(n) { elements in for i in elements {
             let v = xp[i]
             let th = rationalTanh(s * (v + c * v * v * v))
             tp[i] = th
             yp[i] = 0.5 * v * (1 + th)
-        }
+        } }
         return output
     }
 
@@ -45,11 +45,11 @@ public final class GELU: Layer {
         let n = x.count
         let xp = x.pointer, tp = tanhOfU.pointer, dyp = outputGrad.pointer, dxp = inputGrad.pointer
         let s = GELU.sqrtTwoOverPi, c3 = 3 * GELU.cubic
-        for i in 0..<n {
+        Parallel.forEachChunk(n) { elements in for i in elements {
             let v = xp[i], th = tp[i]
             let local = 0.5 * (1 + th) + 0.5 * v * (1 - th * th) * s * (1 + c3 * v * v)
             dxp[i] = local * dyp[i]
-        }
+        } }
         return inputGrad
     }
 }

@@ -5,6 +5,9 @@
 //   weight [D] (starts at 1), bias [D] (starts at 0); mean, rstd [N] cached for backward.
 //   dL/dx has x's shape.
 //
+// Threads (Parallel.swift): rows in RowBlocks; backward sums dweight and dbias over all rows in
+// row order in one piece of their own, beside the blocks of dx.
+//
 // The input is kept by reference for backward: it must not change between forward and backward.
 
 public final class LayerNorm: Layer {
@@ -46,8 +49,8 @@ public final class LayerNorm: Layer {
         rstd.resize(rows)
         let xp = x.pointer, yp = output.pointer, w = weight.pointer, b = bias.pointer
         let meanp = mean.pointer, rstdp = rstd.pointer
-        let invD = 1 / Float(d)
-        for r in 0..<rows {
+        let invD = 1 / Float(d), blocks = RowBlocks(rows: rows), epsilon = self.epsilon
+        Parallel.forEach(blocks.count) { block, _ in for r in blocks.range(block) {
             let xr = xp + r * d, yr = yp + r * d
             var sum: Float = 0
             for i in 0..<d { sum += xr[i] }
@@ -59,7 +62,7 @@ public final class LayerNorm: Layer {
             for i in 0..<d { yr[i] = (xr[i] - m) * s * w[i] + b[i] }
             meanp[r] = m
             rstdp[r] = s
-        }
+        } }
         return output
     }
 
@@ -72,24 +75,35 @@ public final class LayerNorm: Layer {
         let xp = x.pointer, dyp = outputGrad.pointer, dxp = inputGrad.pointer
         let w = weight.pointer, dw = weightGrad.pointer, db = biasGrad.pointer
         let meanp = mean.pointer, rstdp = rstd.pointer
-        let invD = 1 / Float(d)
-        for r in 0..<rows {
-            let xr = xp + r * d, dyr = dyp + r * d, dxr = dxp + r * d
-            let m = meanp[r], s = rstdp[r]
-            var gMean: Float = 0, gXhatMean: Float = 0
-            for i in 0..<d {
-                let xhat = (xr[i] - m) * s
-                let g = w[i] * dyr[i]
-                gMean += g
-                gXhatMean += g * xhat
+        let invD = 1 / Float(d), blocks = RowBlocks(rows: rows)
+        Parallel.forEach(1 + blocks.count) { piece, _ in
+            if piece == 0 {
+                for r in 0..<rows {
+                    let xr = xp + r * d, dyr = dyp + r * d, m = meanp[r], s = rstdp[r]
+                    for i in 0..<d {
+                        let xhat = (xr[i] - m) * s
+                        db[i] += dyr[i]
+                        dw[i] += xhat * dyr[i]
+                    }
+                }
+                return
             }
-            gMean *= invD
-            gXhatMean *= invD
-            for i in 0..<d {
-                let xhat = (xr[i] - m) * s
-                db[i] += dyr[i]
-                dw[i] += xhat * dyr[i]
-                dxr[i] = s * (w[i] * dyr[i] - gMean - xhat * gXhatMean)
+            for r in blocks.range(piece - 1) {
+                let xr = xp + r * d, dyr = dyp + r * d, dxr = dxp + r * d
+                let m = meanp[r], s = rstdp[r]
+                var gMean: Float = 0, gXhatMean: Float = 0
+                for i in 0..<d {
+                    let xhat = (xr[i] - m) * s
+                    let g = w[i] * dyr[i]
+                    gMean += g
+                    gXhatMean += g * xhat
+                }
+                gMean *= invD
+                gXhatMean *= invD
+                for i in 0..<d {
+                    let xhat = (xr[i] - m) * s
+                    dxr[i] = s * (w[i] * dyr[i] - gMean - xhat * gXhatMean)
+                }
             }
         }
         return inputGrad

@@ -41,6 +41,14 @@ public enum Parallel {
         withoutActuallyEscaping(body) { board.run(count: count, body: $0) }
     }
 
+    /// Element-wise work over 0..<count in chunks of 16K elements: `body(range)` per chunk.
+    /// (Element-wise work gives the same bits however it is split.)
+    @inline(__always)
+    public static func forEachChunk(_ count: Int, _ body: (Range<Int>) -> Void) {
+        let chunk = 1 << 14
+        forEach((count + chunk - 1) / chunk) { piece, _ in body(piece * chunk ..< min(count, (piece + 1) * chunk)) }
+    }
+
     /// Lends the calling thread to other threads' forEach calls until `done()` returns true
     /// (checked at least every few milliseconds).
     public static func serve(until done: () -> Bool) { board.serve(until: done) }

@@ -73,5 +73,5 @@ public final class TransformerBlock: Layer {
 
 @inline(__always)
 private func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>, _ n: Int) {
-    for i in 0..<n { c[i] = a[i] + b[i] }
+    Parallel.forEachChunk(n) { elements in for i in elements { c[i] = a[i] + b[i] } }
 }
