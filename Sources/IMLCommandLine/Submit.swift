@@ -13,7 +13,7 @@ struct SlurmOptions: ParsableArguments {
     @Option(help: "Slurm partition (sbatch --partition).") var partition: String?
     @Option(help: "Time limit of each task, e.g. 2:00:00 (sbatch --time).") var time: String?
     @Option(help: "Account to charge (sbatch --account).") var account: String?
-    @Option(help: "CPUs per array task (sbatch --cpus-per-task). A task trains its one seed on one thread whatever this is, so its numbers equal a local run's.")
+    @Option(help: "CPUs per array task (sbatch --cpus-per-task). A task trains its seed on that many threads; its numbers equal a local run's on any count.")
     var cpusPerTask = 1
     @Option(help: "Memory per task, e.g. 4G (sbatch --mem).") var mem: String?
     @Option(help: "Run at most this many array tasks at once (sbatch --array=...%K).") var arrayThrottle: Int?
@@ -70,7 +70,7 @@ public struct SubmitCommand<Run: RunnableCommand>: ParsableCommand {
         let tool = Self.toolName
         for name in ["--threads", "--force"] where request.runArguments.contains(where: { $0 == name || $0.hasPrefix(name + "=") }) {
             throw IMLError(name == "--threads"
-                ? "--threads does not apply to submit: every array task trains one seed on one thread, so that its numbers equal a local run's; leave --threads out."
+                ? "--threads does not apply to submit: each array task runs on as many threads as --cpus-per-task gives it (its numbers equal a local run's on any count); set --cpus-per-task instead."
                 : "--force does not apply to submit, which never overwrites a run; choose another --out, or delete the old run first.")
         }
         // The execution option a task needs beside its recorded arguments (absolute: tasks may start elsewhere).

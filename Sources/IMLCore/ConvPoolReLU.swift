@@ -32,9 +32,10 @@
 // first conv at batch 64) are never written, which cost more than the pooling arithmetic.
 //
 // Threads (Parallel.swift): forward is one piece per image, each with its own workspace (padded
-// plane, columns, wide map). Backward routes dy per image into a whole-batch dyWide, then runs
-// dW as one piece that adds the images' products in image order, exactly as one thread would,
-// beside one piece per image for dx. So the bits never depend on the thread count.
+// plane, columns, wide map). Backward runs dW and db as one piece that adds the images' products
+// in image order, exactly as one thread would, beside one piece per image for dx (which routes dy
+// to the winners again, in its own workspace: cheaper than keeping the whole batch's dyWide). So
+// the bits never depend on the thread count.
 //
 // The input is kept by reference for backward: it must not change between forward and backward.
 
@@ -58,9 +59,6 @@ public final class ConvPoolReLU: Layer {
     private var input: Tensor?
     /// Per-slot scratch of the per-image pieces (see Workspace).
     private var workspaces: [Workspace] = []
-    private let batchWideGrad = Tensor([0])     // [B, Cout, N] dy routed to the winners; junk columns zero
-    private var batchWideGradShape = (images: 0, height: -1, width: -1)
-    private let channelSums = Tensor([0])       // [B, Cout] sums of each image's dyWide planes
     private let packedWeight = Tensor([0])      // split: [k, Cout, Cin*k]
     private let packedWeightGrad = Tensor([0])  // split: [k, Cout, Cin*k], this backward's dW
     /// Which pixel of each window won, or MaxPool2x2.cut (see MaxPool2d.swift); [B, Cout, Ho/2, Wo/2].
@@ -123,6 +121,7 @@ public final class ConvPoolReLU: Layer {
         let padded = Tensor([0])       // [Cin, Hp, Wp] + k-1 slack, zero border
         let columns = Tensor([0])      // [Cin*taps, rowLength]
         let wide = Tensor([0])         // [Cout, N] forward output with junk columns
+        let wideGrad = Tensor([0])     // [Cout, N] dy routed to the winners, zero junk columns
         let columnsGrad = Tensor([0])  // [Cin*taps, rowLength]
         let paddedGrad = Tensor([0])   // [Cin, Hp, Wp] + k-1 slack
         var preparedSize = (height: -1, width: -1)
@@ -137,7 +136,8 @@ public final class ConvPoolReLU: Layer {
         let wp = w + 2 * padding, planes = inChannels * (h + 2 * padding) * wp + kernel - 1
         let rows = [gemmDepth, rowLength(ho * wp)]
         for (buffer, shape) in [(space.padded, [planes]), (space.paddedGrad, [planes]), (space.columns, rows),
-                                (space.columnsGrad, rows), (space.wide, [outChannels, ho * wp])] {
+                                (space.columnsGrad, rows), (space.wide, [outChannels, ho * wp]),
+                                (space.wideGrad, [outChannels, ho * wp])] {
             buffer.resize(shape)
             buffer.zero()
         }
@@ -204,48 +204,46 @@ public final class ConvPoolReLU: Layer {
         let rowLength = rowLength(n), depth = gemmDepth, cout = outChannels
         packWeights()
         prepareWorkspaces()
-        prepareBatchWideGrad(images: batch, height: h, width: w)
-        channelSums.resize(batch, cout)
-        // dyWide per image: dy routed to the window winners; the junk columns, and the row and
-        // column a floored pooling drops, stay zero.
-        let wideGrad = batchWideGrad.pointer, sums = channelSums.pointer, winners = self.winners
-        Parallel.forEach(batch) { b, _ in
+        let db = biasGrad.pointer, winners = self.winners
+        /// dyWide of image b into `wideGrad`: dy routed to the window winners; the junk columns,
+        /// and the row and column a floored pooling drops, stay zero.
+        func route(_ b: Int, into wideGrad: UnsafeMutablePointer<Float>) {
             for c in 0..<cout {
-                let plane = wideGrad + (b * cout + c) * n, at = (b * cout + c) * yh * yw
+                let plane = wideGrad + c * n, at = (b * cout + c) * yh * yw
                 for oy in 0..<yh {
                     let top = plane + 2 * oy * wp
                     MaxPool2x2.backwardRow(dy.pointer + at + oy * yw, winners: winners + at + oy * yw, count: yw,
                                            top: top, bottom: top + wp)
                 }
-                sums[b * cout + c] = Self.sum(plane, count: n)
             }
         }
-        let db = biasGrad.pointer
-        for b in 0..<batch { for c in 0..<cout { db[c] += sums[b * cout + c] } }
         // dW goes to weightGrad directly, or when split to packedWeightGrad, added at the end.
         let dW = splitsKernelColumns ? packedWeightGrad : weightGrad
         if splitsKernelColumns { packedWeightGrad.resize(packedWeight.shape); packedWeightGrad.zero() }
-        // Piece 0 adds every image's dW product in image order (one chain, as on one thread);
+        // Piece 0 adds every image's db and dW in image order (one chain, as on one thread);
         // piece 1 + b computes image b's dx.
         Parallel.forEach(needsInputGradient ? 1 + batch : 1) { piece, slot in
-            let space = workspace(slot, height: h, width: w)
+            let space = workspace(slot, height: h, width: w), wideGrad = space.wideGrad.pointer
             if piece == 0 {
                 for b in 0..<batch {
+                    route(b, into: wideGrad)
+                    for c in 0..<cout { db[c] += Self.sum(wideGrad + c * n, count: n) }
                     im2col(x.pointer + b * inChannels * h * w, height: h, width: w, space)
                     for g in 0..<gemms {
-                        BLAS.sgemm(transB: true, m: cout, n: depth, k: n, a: wideGrad + b * cout * n,
+                        BLAS.sgemm(transB: true, m: cout, n: depth, k: n, a: wideGrad,
                                    b: space.columns.pointer + g, ldb: rowLength, beta: 1, c: dW.pointer + g * cout * depth)
                     }
                 }
                 return
             }
             let b = piece - 1, columnsGrad = space.columnsGrad.pointer
+            route(b, into: wideGrad)
             // Gemm g adds its dcol at row offset g; the first one leaves the last k-1 floats of
             // each row, which only later ones reach, to be zeroed here.
             for row in 0..<depth { (columnsGrad + row * rowLength + n).update(repeating: 0, count: rowLength - n) }
             for g in 0..<gemms {
                 BLAS.sgemm(transA: true, m: depth, n: n, k: cout, a: gemmWeights(g), lda: depth,
-                           b: wideGrad + b * cout * n, beta: g == 0 ? 0 : 1, c: columnsGrad + g, ldc: rowLength)
+                           b: wideGrad, beta: g == 0 ? 0 : 1, c: columnsGrad + g, ldc: rowLength)
             }
             col2im(height: h, width: w, space, into: inputGrad.pointer + b * inChannels * h * w)
         }
@@ -256,17 +254,6 @@ public final class ConvPoolReLU: Layer {
             } } } }
         }
         return inputGrad
-    }
-
-    /// Sizes the whole-batch dyWide for `images` images of `height` x `width`; zeroed (the junk
-    /// columns must be) only when it grows or the image size changes, as routing never writes them.
-    private func prepareBatchWideGrad(images: Int, height h: Int, width w: Int) {
-        let old = batchWideGradShape
-        guard old.height != h || old.width != w || old.images < images else { return }
-        batchWideGradShape = (max(images, old.height == h && old.width == w ? old.images : 0), h, w)
-        let n = outputSize(height: h, width: w).height * (w + 2 * padding)
-        batchWideGrad.resize(batchWideGradShape.images, outChannels, n)
-        batchWideGrad.zero()
     }
 
     /// Sum with eight SIMD partial sums: a plain `sum += x[i]` loop is one serial add chain (the

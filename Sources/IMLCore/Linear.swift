@@ -4,9 +4,10 @@
 //   -> y [B, out],  y = x W^T + b
 //   weight [out, in], bias [out]; PyTorch's default init U(-1/sqrt(in), 1/sqrt(in)) for both.
 //
-// Threads (Parallel.swift): forward splits the batch into RowBlocks; backward runs dW (and db)
-// in blocks of output features beside dx in blocks of batch rows. Each block is the same
-// arithmetic on any thread, so the bits never depend on the thread count.
+// Threads (Parallel.swift): forward splits the batch into a few large RowBlocks (each block
+// packs the weights again, so not many); backward runs dW and db as one piece, the very product
+// one thread would compute, beside dx in blocks of batch rows. Each piece is the same arithmetic
+// on any thread, so the bits never depend on the thread count.
 //
 // The input is kept by reference for backward: it must not change between forward and backward.
 
@@ -49,7 +50,7 @@ public final class Linear: Layer {
                      "Linear(in: \(inFeatures)) was given shape \(x.shape); pass [batch, \(inFeatures)]")
         input = x
         output.resize(batch, outFeatures)
-        let y = output.pointer, b = bias.pointer, blocks = RowBlocks(rows: batch)
+        let y = output.pointer, b = bias.pointer, blocks = Self.rowBlocks(batch)
         let inFeatures = inFeatures, outFeatures = outFeatures, w = weight.pointer
         Parallel.forEach(blocks.count) { block, _ in
             let rows = blocks.range(block)
@@ -70,26 +71,26 @@ public final class Linear: Layer {
                      "Linear.backward was given \(dy.shape); expected [\(batch), \(outFeatures)] like its output")
         inputGrad.resize(x.shape)
         guard batch > 0 else { return inputGrad }
-        let features = RowBlocks(rows: outFeatures), rows = RowBlocks(rows: batch)
-        let inFeatures = inFeatures, outFeatures = outFeatures
+        let rows = Self.rowBlocks(batch), inFeatures = inFeatures, outFeatures = outFeatures
         let g = dy.pointer, dW = weightGrad.pointer, db = biasGrad.pointer, w = weight.pointer, dx = inputGrad.pointer
-        Parallel.forEach(features.count + rows.count) { piece, _ in
-            if piece < features.count {
-                // dW and db for a block of output features.
-                let outs = features.range(piece), first = outs.lowerBound
-                BLAS.sgemm(transA: true, m: outs.count, n: inFeatures, k: batch, a: g + first, lda: outFeatures,
-                           b: x.pointer, beta: 1, c: dW + first * inFeatures)
+        Parallel.forEach(1 + rows.count) { piece, _ in
+            if piece == 0 {
+                BLAS.sgemm(transA: true, m: outFeatures, n: inFeatures, k: batch,
+                           a: g, b: x.pointer, beta: 1, c: dW)
                 for r in 0..<batch {
                     let row = g + r * outFeatures
-                    for o in outs { db[o] += row[o] }
+                    for o in 0..<outFeatures { db[o] += row[o] }
                 }
             } else {
                 // dx for a block of batch rows.
-                let block = rows.range(piece - features.count)
+                let block = rows.range(piece - 1)
                 BLAS.sgemm(m: block.count, n: inFeatures, k: outFeatures, a: g + block.lowerBound * outFeatures,
                            b: w, beta: 0, c: dx + block.lowerBound * inFeatures)
             }
         }
         return inputGrad
     }
+
+    /// At most 4 blocks of at least 36 rows: every block packs the other operand again.
+    static func rowBlocks(_ rows: Int) -> RowBlocks { RowBlocks(rows: rows, target: 4, minimum: 36) }
 }

@@ -53,6 +53,9 @@ public enum Parallel {
     /// (checked at least every few milliseconds).
     public static func serve(until done: () -> Bool) { board.serve(until: done) }
 
+    /// Threads serving right now (for tests and diagnostics).
+    public static var helpersServing: Int { board.helperCount }
+
     static let board = JobBoard()
 }
 
@@ -108,6 +111,7 @@ final class JobBoard {
     }
 
     var hasHelpers: Bool { iml_atomic_load(helpers) > 0 }
+    var helperCount: Int { iml_atomic_load(helpers) }
 
     private func jobOfThisThread() -> Job {
         if let pointer = pthread_getspecific(jobKey) { return Unmanaged<Job>.fromOpaque(pointer).takeUnretainedValue() }
@@ -190,19 +194,19 @@ final class JobBoard {
     }
 }
 
-/// How a product's rows are split into pieces: about eight blocks, each a multiple of 12 rows,
-/// fixed by the row count alone. Why 12: cut at multiples of 12 rows, OpenBLAS's Haswell (the
-/// kernel published runs pin), Zen and Sandybridge kernels give the very bits of the uncut product,
-/// so splitting did not change a published number (other kernels, e.g. SkylakeX, may round cut
-/// products differently; the cut is still the same for any thread count).
+/// How rows are split into pieces: about `target` blocks, each a multiple of 12 rows and at least
+/// `minimum` rows, fixed by the row count alone. Why 12: cut at multiples of 12 rows, OpenBLAS's
+/// Haswell (the kernel published runs pin), Zen and Sandybridge kernels give the very bits of the
+/// uncut product, so splitting did not change a published number (other kernels, e.g. SkylakeX,
+/// may round cut products differently; the cut is still the same for any thread count).
 public struct RowBlocks {
     public let rows: Int
     public let size: Int
 
-    public init(rows: Int) {
+    public init(rows: Int, target: Int = 8, minimum: Int = 12) {
         self.rows = rows
-        let eighth = (rows + 7) / 8
-        size = max(12, (eighth + 11) / 12 * 12)
+        let share = (rows + target - 1) / max(1, target)
+        size = max((minimum + 11) / 12 * 12, (share + 11) / 12 * 12, 12)
     }
 
     public var count: Int { (rows + size - 1) / size }

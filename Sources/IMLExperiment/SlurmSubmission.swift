@@ -179,7 +179,7 @@ public struct SlurmSubmission {
             "#!/bin/bash",
             "# Written by `\(tool) submit` (\(created)) for \(directory.path).",
             "# One array task per \(sweep == nil ? "seed" : "value and seed"): task i trains its seed with `\(tool) run` into its own",
-            "# directory (below), one thread. A task that starts again (requeue, preemption, `\(tool) submit",
+            "# directory (below), on the CPUs Slurm gives it. A task that starts again (requeue, preemption, `\(tool) submit",
             "# --resume`) continues from that directory's last checkpoint. On SIGTERM (requeue, scancel, time",
             "# limit) the run saves a checkpoint after its current batch and exits with status 143.",
             "#SBATCH --job-name=\(jobName)",
@@ -192,7 +192,8 @@ public struct SlurmSubmission {
             "set -u",
             "cd \(q(workingDirectory)) || exit 1",
             "tool=\(q(toolPath))",
-            "exec_args=(\((["--threads", "1"] + executionArguments).map(q).joined(separator: " ")))",
+            // As many threads as Slurm gave the task (the numbers do not depend on it).
+            "exec_args=(--threads \"${SLURM_CPUS_PER_TASK:-\(settings.cpusPerTask)}\"\(executionArguments.map { " " + q($0) }.joined()))",
             "case \"${SLURM_ARRAY_TASK_ID:-}\" in",
         ]
         for task in tasks {

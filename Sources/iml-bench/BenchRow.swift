@@ -18,11 +18,14 @@ import Foundation
 /// Timing for the benchmark rows. Times are the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID):
 /// on an idle machine the same as wall time, but not inflated when other jobs share the cores, so
 /// runs on a busy machine stay comparable. Slowdowns from shared caches and memory bandwidth
-/// (what --concurrent measures) still count.
+/// (what --concurrent measures) still count. With helper threads (`--threads` above 1) the work of
+/// a step is spread over several threads, so the time is wall-clock instead.
 enum BenchTimer {
+    nonisolated(unsafe) static var wallClock = false
+
     static func now() -> Double {
         var t = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        clock_gettime(wallClock ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID, &t)
         return Double(t.tv_sec) + 1e-9 * Double(t.tv_nsec)
     }
 

@@ -10,8 +10,7 @@
 import IMLBase
 import IMLCore
 
-func benchTransformerBlock(threads: Int, repeats: Int = 20) -> [BenchRow] {
-    BLAS.setThreads(threads)
+func benchTransformerBlock(repeats: Int = 20) -> [BenchRow] {
     let batch = 64, length = 16, dim = 128, heads = 4
     let tokens = batch * length, headDim = dim / heads
     var rng = SeededRandom(seed: 1, stream: "bench-transformer")

@@ -48,7 +48,7 @@ final class SlurmSubmissionTests: XCTestCase {
         let script = s.arrayScriptText()
         for line in ["#SBATCH --array=0-3%2", "#SBATCH --output=/runs/s/slurm/task-%a.log", "#SBATCH --open-mode=append", "#SBATCH --requeue",
                      "#SBATCH --partition=gpu", "#SBATCH --time=1:00:00", "#SBATCH --cpus-per-task=1", "#SBATCH --qos=long",
-                     "cd '/home/me/it'\\''s here' || exit 1", "tool=/opt/iml/mnist-iml", "exec_args=(--threads 1 --data-dir /data/mnist)",
+                     "cd '/home/me/it'\\''s here' || exit 1", "tool=/opt/iml/mnist-iml", "exec_args=(--threads \"${SLURM_CPUS_PER_TASK:-1}\" --data-dir /data/mnist)",
                      "  1) dir=/runs/s/alpha=0.5/tasks/seed-5; args=(--quick --alpha 0.5 --seeds 1 --first-seed 5) ;;",
                      "  2) dir=/runs/s/alpha=1/tasks/seed-4; args=(--quick --alpha 1 --seeds 1 --first-seed 4) ;;"] {
             XCTAssertTrue(script.contains("\n" + line + "\n"), line)

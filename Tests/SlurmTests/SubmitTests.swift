@@ -486,7 +486,7 @@ final class SubmitTests: XCTestCase {
                               "error: The output directory \(earlier.path) already holds a submitted run; see it with mnist-iml status \(earlier.path), continue it with mnist-iml submit --resume \(earlier.path), or choose another --out.")
         let fresh = base.appendingPathComponent("fresh")
         try assertSubmitFails(settings(data, seeds: 1) + ["--out", fresh.path, "--threads", "2"],
-                              "error: --threads does not apply to submit: every array task trains one seed on one thread, so that its numbers equal a local run's; leave --threads out.", leaves: fresh)
+                              "error: --threads does not apply to submit: each array task runs on as many threads as --cpus-per-task gives it (its numbers equal a local run's on any count); set --cpus-per-task instead.", leaves: fresh)
         try assertSubmitFails(settings(data, seeds: 1) + ["--out", fresh.path, "--force"],
                               "error: --force does not apply to submit, which never overwrites a run; choose another --out, or delete the old run first.", leaves: fresh)
         try assertSubmitFails(settings(data, seeds: 1) + ["--out", fresh.path, "--array-throttle", "0"],
