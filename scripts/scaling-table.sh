@@ -29,7 +29,7 @@ row() {  # row TOOL VARIED SETTING SEEDS ARGS...
     /usr/bin/time -f "%e %U %S %M" -o "$out/time" "$bin/$tool" run "${short[@]}" --seeds "$seeds" "$@" --out "$dir" >/dev/null 2>"$out/stderr" \
         || { echo "failed: $tool $* (see $out/stderr)" >&2; exit 1; }
     read -r wall user sys kb < "$out/time"
-    printf "| %s | %s | %s | %s | %.1f | %.1f | %d |\n" "$tool" "$varied" "$setting" "$seeds" "$wall" "$(echo "$user + $sys" | bc)" "$((kb / 1024))"
+    printf "| %s | %s | %s | %s | %.1f | %.1f | %d |\n" "$tool" "$varied" "$setting" "$seeds" "$wall" "$(awk "BEGIN { print $user + $sys }")" "$((kb / 1024))"
 }
 
 # MNIST: entities at --grid 3 (2x2 grids have 10^4 variables, too few for 16000 distinct entities).
