@@ -15,6 +15,7 @@
 // seeds still training. With no helper serving, forEach runs the pieces in order on the caller.
 
 import CAtomics
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -49,6 +50,31 @@ public enum Parallel {
         forEach((count + chunk - 1) / chunk) { piece, _ in body(piece * chunk ..< min(count, (piece + 1) * chunk)) }
     }
 
+    /// Runs `body(worker)` on `workers` threads (at most `cores`), with one BLAS thread each, and
+    /// lends every other core, and every worker whose body has returned, to the workers still
+    /// running; returns when every body has. How seeds (SeedRunner) and analyses share a machine.
+    public static func runWorkers(_ workers: Int, cores: Int, _ body: @escaping (_ worker: Int) -> Void) {
+        let cores = max(1, cores), workers = max(1, min(workers, cores))
+        BLAS.setThreads(1)
+        configure(cores: cores)
+        let running = RunningWorkers(workers)
+        let group = DispatchGroup()
+        for index in 0..<cores {
+            group.enter()
+            let thread = Thread {
+                if index < workers {
+                    body(index)
+                    running.finish()
+                }
+                serve(until: { running.none })
+                group.leave()
+            }
+            thread.stackSize = 16 << 20
+            thread.start()
+        }
+        group.wait()
+    }
+
     /// Lends the calling thread to other threads' forEach calls until `done()` returns true
     /// (checked at least every few milliseconds).
     public static func serve(until done: () -> Bool) { board.serve(until: done) }
@@ -57,6 +83,15 @@ public enum Parallel {
     public static var helpersServing: Int { board.helperCount }
 
     static let board = JobBoard()
+}
+
+/// How many workers of runWorkers are still running.
+private final class RunningWorkers: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    private var count: Int
+    init(_ count: Int) { self.count = count; pthread_mutex_init(&mutex, nil) }
+    func finish() { pthread_mutex_lock(&mutex); count -= 1; pthread_mutex_unlock(&mutex) }
+    var none: Bool { pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }; return count == 0 }
 }
 
 /// One forEach in flight: its pieces, who works on it, and the counters they share.

@@ -11,8 +11,8 @@
 // question's variable? Logistic regression, folds grouped by variable, and the same probe on
 // shuffled labels as a control (LinearProbe).
 //
-// Seeds run concurrently (one thread each, single-threaded BLAS), so the numbers do not depend
-// on the thread count; the same run analysed twice gives identical JSON.
+// Seeds run concurrently, one per core, and idle cores help them (Parallel.runWorkers); the
+// numbers do not depend on the thread count, and the same run analysed twice gives identical JSON.
 
 import Foundation
 import IMLBase
@@ -68,33 +68,23 @@ public enum ModelAnalysis {
 
         let models = modelsBySeed
         let started = Date()
-        let workers = max(1, min(settings.concurrency, seeds.count))
-        BLAS.setThreads(1)
         let results = ResultSlots<SeedAnalysis>(count: seeds.count)
         let next = Counter()
-        let group = DispatchGroup()
-        for _ in 0..<workers {
-            group.enter()
-            let thread = Thread {
-                defer { group.leave() }
-                while let index = next.take(below: seeds.count), results.firstError == nil {
-                    do {
-                        var c = protocolConfig
-                        c.seed = seeds[index]
-                        let task = try modality.makeTask(c)
-                        let analysis = try analyzeSeed(task: task, seed: seeds[index], models: models[seeds[index]]!,
-                                                       end1: end1, folds: settings.folds)
-                        results.set(index, analysis)
-                        log("analyze: seed \(seeds[index]) done (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
-                    } catch {
-                        results.fail(error)
-                    }
+        Parallel.runWorkers(seeds.count, cores: settings.concurrency) { _ in
+            while let index = next.take(below: seeds.count), results.firstError == nil {
+                do {
+                    var c = protocolConfig
+                    c.seed = seeds[index]
+                    let task = try modality.makeTask(c)
+                    let analysis = try analyzeSeed(task: task, seed: seeds[index], models: models[seeds[index]]!,
+                                                   end1: end1, folds: settings.folds)
+                    results.set(index, analysis)
+                    log("analyze: seed \(seeds[index]) done (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
+                } catch {
+                    results.fail(error)
                 }
             }
-            thread.stackSize = 16 << 20
-            thread.start()
         }
-        group.wait()
         if let error = results.firstError { throw error }
         let analyses = results.values.map { $0! }
 

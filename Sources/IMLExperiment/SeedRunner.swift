@@ -29,57 +29,34 @@ public enum SeedRunner {
                            checkpoints: RunCheckpoints?, models: RunModels? = nil, stop: StopFlag?,
                            makeTask: @escaping (UInt64) throws -> TrainingTask,
                            progress: ProgressDisplay?) throws -> [MetricRecord] {
-        let cores = max(1, concurrency)
-        let workers = min(cores, max(1, seeds.count))
-        BLAS.setThreads(1)
-        Parallel.configure(cores: cores)
-        let shared = SharedWork(seeds: seeds.count, stop: stop, workers: workers)
-        let group = DispatchGroup()
-        for _ in workers..<cores {
-            group.enter()
-            let thread = Thread {
-                defer { group.leave() }
-                Parallel.serve(until: { shared.allWorkersDone })
-            }
-            thread.stackSize = 16 << 20
-            thread.start()
-        }
-        for _ in 0..<workers {
-            group.enter()
-            let thread = Thread {
-                defer { group.leave() }
-                // Out of seeds (or stopping): lend this core to the seeds still training.
-                defer { shared.workerDone(); Parallel.serve(until: { shared.allWorkersDone }) }
-                while let index = shared.take() {
-                    do {
-                        let seed = seeds[index]
-                        let saved = try checkpoints?.load(seed: seed)
-                        if let saved, saved.finished {
-                            shared.finish(index, saved.records)
-                            continue
-                        }
-                        let task = try makeTask(seed)
-                        let trainer = Trainer(task: task, config: training, seed: seed)
-                        try trainer.run(stages: stages, from: saved, saveCheckpoint: { try checkpoints?.save($0) },
-                                        shouldStop: { shared.shouldStop },
-                                        evaluated: { stage, epoch in
-                                            if let models, models.wants(stage: stage, epoch: epoch) {
-                                                try models.save(seed: seed, stage: stage, epoch: epoch, parameters: task.parameters)
-                                            }
-                                        }) { progress?.update($0) }
-                        shared.finish(index, trainer.records)
-                    } catch is TrainingStopped {
-                        return
-                    } catch {
-                        shared.fail(error)
-                        return
+        let shared = SharedWork(seeds: seeds.count, stop: stop)
+        Parallel.runWorkers(seeds.count, cores: concurrency) { _ in
+            while let index = shared.take() {
+                do {
+                    let seed = seeds[index]
+                    let saved = try checkpoints?.load(seed: seed)
+                    if let saved, saved.finished {
+                        shared.finish(index, saved.records)
+                        continue
                     }
+                    let task = try makeTask(seed)
+                    let trainer = Trainer(task: task, config: training, seed: seed)
+                    try trainer.run(stages: stages, from: saved, saveCheckpoint: { try checkpoints?.save($0) },
+                                    shouldStop: { shared.shouldStop },
+                                    evaluated: { stage, epoch in
+                                        if let models, models.wants(stage: stage, epoch: epoch) {
+                                            try models.save(seed: seed, stage: stage, epoch: epoch, parameters: task.parameters)
+                                        }
+                                    }) { progress?.update($0) }
+                    shared.finish(index, trainer.records)
+                } catch is TrainingStopped {
+                    return
+                } catch {
+                    shared.fail(error)
+                    return
                 }
             }
-            thread.stackSize = 16 << 20
-            thread.start()
         }
-        group.wait()
         progress?.finish()
         if let error = shared.firstError { throw error }
         guard shared.results.allSatisfy({ $0 != nil }) else { throw Stopped() }
@@ -95,16 +72,8 @@ private final class SharedWork: @unchecked Sendable {
     private let stop: StopFlag?
     private(set) var results: [[MetricRecord]?]
     private(set) var firstError: Error?
-    private let workers: Int
-    private var workersDone = 0
 
-    init(seeds: Int, stop: StopFlag?, workers: Int) {
-        count = seeds; self.stop = stop; self.workers = workers; results = Array(repeating: nil, count: seeds)
-    }
-
-    /// A seed thread has left the work list; once all have, the helpers stop.
-    func workerDone() { lock.lock(); workersDone += 1; lock.unlock() }
-    var allWorkersDone: Bool { lock.lock(); defer { lock.unlock() }; return workersDone == workers }
+    init(seeds: Int, stop: StopFlag?) { count = seeds; self.stop = stop; results = Array(repeating: nil, count: seeds) }
 
     /// True when the seeds should save and stop: a stop was requested or a seed failed.
     var shouldStop: Bool {
