@@ -34,7 +34,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Batch size of the model rows.")
     var batch = 64
 
-    @Option(help: "Also time the training step on this many threads at once, one model each (0 = skip).")
+    @Option(help: "Also time the training step on this many threads at once, one model each (0 = skip; with --threads above 1 they share the helpers, so the machine is oversubscribed).")
     var concurrent = 2
 
     @Flag(help: "Only the vision rows (skip sgemm and transformer).")
