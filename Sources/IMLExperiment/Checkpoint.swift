@@ -144,8 +144,17 @@ extension TrainingState {
 
     /// 64-bit FNV-1a: catches a damaged payload (not an adversary).
     static func fnv1a<Bytes: Sequence>(_ data: Bytes) -> UInt64 where Bytes.Element == UInt8 {
+        // Contiguous bytes (Data and its slices) go through a pointer: Data's iterator costs about
+        // 1% of a training run, the checksum of every epoch's checkpoint.
+        if let h = data.withContiguousStorageIfAvailable({ fnv1a(buffer: $0) }) { return h }
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         for b in data { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h
+    }
+
+    private static func fnv1a(buffer: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in buffer { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
         return h
     }
 }
