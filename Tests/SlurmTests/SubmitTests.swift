@@ -166,7 +166,7 @@ final class SubmitTests: XCTestCase {
     /// Asserts that the submitted run writes what the local run wrote: metrics.jsonl, curves.png
     /// and the seeds' finished checkpoints and saved models byte for byte, summary.json but for wall_seconds,
     /// config.json but for "threads".
-    func assertSameResults(_ submitted: URL, _ local: URL, seeds: [Int], file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertSameResults(_ submitted: URL, _ local: URL, seeds: [Int], threads: Int = 1, file: StaticString = #filePath, line: UInt = #line) throws {
         // The saved models too (models/seed-N/*.weights), which `analyze` reads.
         let models = try seeds.flatMap { seed in
             try FileManager.default.contentsOfDirectory(atPath: local.appendingPathComponent("models/seed-\(seed)").path).sorted().map { "models/seed-\(seed)/\($0)" }
@@ -180,7 +180,7 @@ final class SubmitTests: XCTestCase {
         let configA = try text(submitted.appendingPathComponent("config.json")).split(separator: "\n")
         let configB = try text(local.appendingPathComponent("config.json")).split(separator: "\n")
         XCTAssertEqual(configA.filter { !$0.hasPrefix("  \"threads\"") }, configB.filter { !$0.hasPrefix("  \"threads\"") }, file: file, line: line)
-        XCTAssertTrue(configA.contains("  \"threads\": 1,"), file: file, line: line)
+        XCTAssertTrue(configA.contains("  \"threads\": \(threads),"), "each task runs on its --cpus-per-task", file: file, line: line)
     }
 
     // MARK: (a) a job array equals a local run
@@ -230,19 +230,20 @@ final class SubmitTests: XCTestCase {
         XCTAssertTrue(localStatus.contains("3 of 3 finished; results written") && localStatus.contains("\n2     2      1/1    finished"), localStatus)
     }
 
-    /// The same generic submit serves text-iml (no data files; a tiny transformer).
+    /// The same generic submit serves text-iml (no data files; a tiny transformer). Its tasks get
+    /// 2 CPUs each and train on 2 threads, which changes no number.
     func testTextIMLSubmitEqualsALocalRun() throws {
         try requireCluster()
         let run = base.appendingPathComponent("text-submitted"), local = base.appendingPathComponent("text-local")
         submitted.append(run)
         let options = ["--entities", "40", "--epochs1", "2", "--epochs2", "1", "--seeds", "2", "--layers", "1", "--width", "16", "--heads", "2"]
         let textIML = try Self.tool("text-iml")
-        let submit = try Self.run(textIML, ["submit"] + options + ["--out", run.path], in: base)
+        let submit = try Self.run(textIML, ["submit"] + options + ["--cpus-per-task", "2", "--out", run.path], in: base)
         XCTAssertEqual(submit.status, 0, submit.stderr)
         let (_, aggregate) = try jobs(run)
-        XCTAssertEqual(try Self.run(textIML, ["run"] + options + ["--out", local.path], in: base).status, 0)
+        XCTAssertEqual(try Self.run(textIML, ["run"] + options + ["--threads", "1", "--out", local.path], in: base).status, 0)
         XCTAssertEqual(try waitUntilEnded(aggregate), "COMPLETED")
-        try assertSameResults(run, local, seeds: [0, 1])
+        try assertSameResults(run, local, seeds: [0, 1], threads: 2)
     }
 
     // MARK: (b) requeue in the middle of training
