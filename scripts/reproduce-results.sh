@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Reruns every run the README quotes, into results/published/<name>/, on the pinned Haswell
 # OpenBLAS kernel (any x86-64 processor with AVX2 gives the same bytes). config.json and
-# summary.json of each (and analysis/*.json of the analysed ones) are committed; scripts/render-results.sh then rewrites the README's tables.
-# Usage: scripts/reproduce-results.sh [NAME...]   (default: all, in this order; about 6 hours
+# summary.json of each (and analysis/*.json of the analysed ones) are committed; then `swift run iml-compare --readme README.md` rewrites the README's tables.
+# Usage: scripts/reproduce-results.sh [NAME...]   (default: all, in this order; about 7 hours
 # on 2 cores). Needs MNIST (see README). Runs that already finished are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,11 +40,22 @@ declare -A commands=(
   [text-sweep-layers]="$bin/text-iml sweep --set layers=1,4 --seeds 3"
   [mnist-poster]="$bin/mnist-iml run --design poster --redraw every-epoch --entities 200 --epochs1 150 --seeds 4"
   [mnist-poster-seeds-4-7]="$bin/mnist-iml run --design poster --redraw every-epoch --entities 200 --epochs1 150 --seeds 4 --first-seed 4"
+  # The paper's batch-size claim: stage 1 alone, 40 epochs, lr = 1e-3 * sqrt(B / 64).
+  [mnist-one-stage-batch-16]="$bin/mnist-iml run --stages 1 --epochs1 40 --batch-size 16 --lr 0.0005 --seeds 3"
+  [mnist-one-stage-batch-32]="$bin/mnist-iml run --stages 1 --epochs1 40 --batch-size 32 --lr 0.000707 --seeds 3"
+  [mnist-one-stage-batch-64]="$bin/mnist-iml run --stages 1 --epochs1 40 --batch-size 64 --lr 0.001 --seeds 3"
+  [mnist-one-stage-batch-128]="$bin/mnist-iml run --stages 1 --epochs1 40 --batch-size 128 --lr 0.001414 --seeds 3"
+  [mnist-one-stage-batch-256]="$bin/mnist-iml run --stages 1 --epochs1 40 --batch-size 256 --lr 0.002 --seeds 3"
+  [mnist-one-stage-batch-512]="$bin/mnist-iml run --stages 1 --epochs1 40 --batch-size 512 --lr 0.002828 --seeds 3"
+  # The four other word orders with batches of documents (vte and tve are text-default and text-order-tve).
+  [text-sweep-order-documents]="$bin/text-iml sweep --set order=vet,tev,evt,etv --seeds 5"
 )
 order=(mnist-default text-default mnist-seeds-5-9 mnist-seeds-10-19 text-seeds-5-19 mnist-sweep-alpha text-order-tve
        text-batch-examples text-analysis-examples text-order-tve-examples mnist-sweep-batch mnist-analysis mnist-analysis-batch-256
        mnist-analysis-batch-32 text-sweep-order text-examples-embedding-std-1 text-documents-embedding-std-1 mnist-width-half
-       mnist-width-double mnist-width-double-seeds-3-4 text-sweep-width text-sweep-layers mnist-poster mnist-poster-seeds-4-7)
+       mnist-width-double mnist-width-double-seeds-3-4 text-sweep-width text-sweep-layers mnist-poster mnist-poster-seeds-4-7
+       mnist-one-stage-batch-16 mnist-one-stage-batch-32 mnist-one-stage-batch-64 mnist-one-stage-batch-128
+       mnist-one-stage-batch-256 mnist-one-stage-batch-512 text-sweep-order-documents)
 # The runs whose saved models `analyze --along-training` studies (gradient alignment, probes).
 analysed=(mnist-analysis text-default text-order-tve text-analysis-examples text-order-tve-examples mnist-analysis-batch-256 mnist-analysis-batch-32)
 [ $# -gt 0 ] && order=("$@")
