@@ -62,10 +62,7 @@ public final class ConvPoolReLU: Layer {
     private let packedWeight = Tensor([0])      // split: [k, Cout, Cin*k]
     private let packedWeightGrad = Tensor([0])  // split: [k, Cout, Cin*k], this backward's dW
     /// Which pixel of each window won, or MaxPool2x2.cut (see MaxPool2d.swift); [B, Cout, Ho/2, Wo/2].
-    private var winners = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
-    private var winnersCapacity = 1
-
-    deinit { winners.deallocate() }
+    private let winnersBuffer = GrowingBuffer<Int32>()
 
     public init(inChannels: Int, outChannels: Int, kernel: Int = 3, padding: Int = 1,
                 needsInputGradient: Bool = true, rng: inout SeededRandom) {
@@ -161,14 +158,10 @@ public final class ConvPoolReLU: Layer {
         // Rows and columns of y: pooled, floored.
         let (yh, yw) = (ho / 2, wo / 2)
         output.resize(batch, outChannels, yh, yw)
-        if winnersCapacity < output.count {
-            winners.deallocate()
-            winners = .allocate(capacity: output.count)
-            winnersCapacity = output.count
-        }
+        winnersBuffer.reserve(output.count)
         packWeights()
         prepareWorkspaces()
-        let ldb = rowLength(n), y = output.pointer, winners = self.winners
+        let ldb = rowLength(n), y = output.pointer, winners = winnersBuffer.pointer
         Parallel.forEach(batch) { b, slot in
             let space = workspace(slot, height: h, width: w)
             im2col(x.pointer + b * inChannels * h * w, height: h, width: w, space)
@@ -204,7 +197,7 @@ public final class ConvPoolReLU: Layer {
         let rowLength = rowLength(n), depth = gemmDepth, cout = outChannels
         packWeights()
         prepareWorkspaces()
-        let db = biasGrad.pointer, winners = self.winners
+        let db = biasGrad.pointer, winners = winnersBuffer.pointer
         /// dyWide of image b into `wideGrad`: dy routed to the window winners; the junk columns,
         /// and the row and column a floored pooling drops, stay zero.
         func route(_ b: Int, into wideGrad: UnsafeMutablePointer<Float>) {

@@ -23,11 +23,9 @@ public final class SoftmaxCrossEntropy {
     private var rowWeights: [Float] = []
     private var classes = 0
     /// Each row's weighted loss term, [R], added in row order into the loss.
-    private var rowTerms = UnsafeMutablePointer<Double>.allocate(capacity: 1)
-    private var rowTermsCapacity = 1
+    private let rowTerms = GrowingBuffer<Double>()
 
     public init() {}
-    deinit { rowTerms.deallocate() }
 
     /// Returns the loss (0 when no row is supervised) and keeps what backward needs.
     /// `rows` defaults to all of `logits` (its count / classes).
@@ -65,14 +63,10 @@ public final class SoftmaxCrossEntropy {
             for r in g..<(g + groupSize) { rowWeights[r] = targets[r] >= 0 ? w : 0 }
         }
 
-        if rowTermsCapacity < rows {
-            rowTerms.deallocate()
-            rowTerms = .allocate(capacity: rows)
-            rowTermsCapacity = rows
-        }
-        let x = logits.pointer, p = probabilities.pointer, terms = rowTerms, blocks = RowBlocks(rows: rows)
+        rowTerms.reserve(rows)
+        let x = logits.pointer, p = probabilities.pointer, terms = rowTerms.pointer
         let targets = self.targets, rowWeights = self.rowWeights
-        Parallel.forEach(blocks.count) { block, _ in for r in blocks.range(block) {
+        Parallel.forEach(RowBlocks(rows: rows)) { block in for r in block {
             let xr = x + r * c, pr = p + r * c
             var m = xr[0]
             for j in 1..<c where xr[j] > m { m = xr[j] }
@@ -106,9 +100,9 @@ public final class SoftmaxCrossEntropy {
     public func backward() -> Tensor {
         let c = classes, rows = targets.count
         logitsGrad.resize(probabilities.shape)
-        let p = probabilities.pointer, g = logitsGrad.pointer, blocks = RowBlocks(rows: rows)
+        let p = probabilities.pointer, g = logitsGrad.pointer
         let targets = self.targets, rowWeights = self.rowWeights
-        Parallel.forEach(blocks.count) { block, _ in for r in blocks.range(block) {
+        Parallel.forEach(RowBlocks(rows: rows)) { block in for r in block {
             let pr = p + r * c, gr = g + r * c
             let w = rowWeights[r]
             if w == 0 {

@@ -49,8 +49,8 @@ public final class LayerNorm: Layer {
         rstd.resize(rows)
         let xp = x.pointer, yp = output.pointer, w = weight.pointer, b = bias.pointer
         let meanp = mean.pointer, rstdp = rstd.pointer
-        let invD = 1 / Float(d), blocks = RowBlocks(rows: rows), epsilon = self.epsilon
-        Parallel.forEach(blocks.count) { block, _ in for r in blocks.range(block) {
+        let invD = 1 / Float(d), epsilon = self.epsilon
+        Parallel.forEach(RowBlocks(rows: rows)) { block in for r in block {
             let xr = xp + r * d, yr = yp + r * d
             var sum: Float = 0
             for i in 0..<d { sum += xr[i] }

@@ -50,10 +50,9 @@ public final class Linear: Layer {
                      "Linear(in: \(inFeatures)) was given shape \(x.shape); pass [batch, \(inFeatures)]")
         input = x
         output.resize(batch, outFeatures)
-        let y = output.pointer, b = bias.pointer, blocks = Self.rowBlocks(batch)
+        let y = output.pointer, b = bias.pointer
         let inFeatures = inFeatures, outFeatures = outFeatures, w = weight.pointer
-        Parallel.forEach(blocks.count) { block, _ in
-            let rows = blocks.range(block)
+        Parallel.forEach(Self.rowBlocks(batch)) { rows in
             // Start from the bias so one sgemm with beta = 1 finishes the job.
             for r in rows { (y + r * outFeatures).update(from: b, count: outFeatures) }
             BLAS.sgemm(transB: true, m: rows.count, n: outFeatures, k: inFeatures,

@@ -10,9 +10,10 @@
 // scratch buffers a piece may use: no two pieces run at once with the same slot.
 //
 // Threads: the caller (a seed's training thread) always works on its own pieces. Helpers are
-// threads lent through Parallel.serve(until:): SeedRunner starts one per core that no seed
-// occupies, and every seed thread that runs out of seeds becomes one, so idle cores go to the
-// seeds still training. With no helper serving, forEach runs the pieces in order on the caller.
+// threads lent through Parallel.serve(until:): runWorkers (which runs the seeds of a run, or of
+// an analysis) starts one per core that no worker occupies, and every worker that runs out of
+// work becomes one, so idle cores go to the seeds still training. With no helper serving,
+// forEach runs the pieces in order on the caller.
 
 import CAtomics
 import Foundation
@@ -40,6 +41,12 @@ public enum Parallel {
             return
         }
         withoutActuallyEscaping(body) { board.run(count: count, body: $0) }
+    }
+
+    /// `body(rows)` for every block of `blocks`, as pieces.
+    @inline(__always)
+    public static func forEach(_ blocks: RowBlocks, _ body: (_ rows: Range<Int>) -> Void) {
+        forEach(blocks.count) { block, _ in body(blocks.range(block)) }
     }
 
     /// Element-wise work over 0..<count in chunks of 16K elements: `body(range)` per chunk.

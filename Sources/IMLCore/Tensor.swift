@@ -7,6 +7,24 @@
 
 import IMLBase
 
+/// A raw buffer of `Element` that only grows: per-batch arrays that the pieces of a
+/// Parallel.forEach write at once (a Swift array may not be mutated from several threads).
+public final class GrowingBuffer<Element> {
+    public private(set) var pointer = UnsafeMutablePointer<Element>.allocate(capacity: 1)
+    private var capacity = 1
+
+    public init() {}
+    deinit { pointer.deallocate() }
+
+    /// Room for `count` elements; the contents are unspecified after it grows.
+    public func reserve(_ count: Int) {
+        guard count > capacity else { return }
+        pointer.deallocate()
+        pointer = .allocate(capacity: count)
+        capacity = count
+    }
+}
+
 public final class Tensor {
     public private(set) var shape: [Int]
     public private(set) var count: Int

@@ -33,8 +33,7 @@ extension BadInputTests {
             XCTAssertEqual(try metrics(run), single, "\(run) differs from the run on one thread", file: file, line: line)
         }
 
-        // Killed after its first epoch on 2 threads, resumed on 3 (and 1 for the text tool's last
-        // part): the bytes of the uninterrupted run.
+        // Killed after its first epoch on 2 threads, resumed on 3: the bytes of the uninterrupted run.
         let killed = base.appendingPathComponent("\(tool)-killed").path
         let outcome = try mnistIML(["run"] + settings + ["--threads", "2", "--out", killed], tool: tool) { process in
             let checkpoint = URL(fileURLWithPath: killed).appendingPathComponent("checkpoints/seed-0.checkpoint").path
