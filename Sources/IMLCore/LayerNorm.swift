@@ -50,19 +50,27 @@ public final class LayerNorm: Layer {
         let xp = x.pointer, yp = output.pointer, w = weight.pointer, b = bias.pointer
         let meanp = mean.pointer, rstdp = rstd.pointer
         let invD = 1 / Float(d), epsilon = self.epsilon
-        Parallel.forEach(RowBlocks(rows: rows)) { block in for r in block {
-            let xr = xp + r * d, yr = yp + r * d
-            var sum: Float = 0
-            for i in 0..<d { sum += xr[i] }
-            let m = sum * invD
-            // Two passes (mean, then squared deviations) rather than E[x^2] - m^2, which cancels.
-            var sq: Float = 0
-            for i in 0..<d { let dev = xr[i] - m; sq += dev * dev }
-            let s = 1 / (sq * invD + epsilon).squareRoot()
-            for i in 0..<d { yr[i] = (xr[i] - m) * s * w[i] + b[i] }
-            meanp[r] = m
-            rstdp[r] = s
-        } }
+        Parallel.forEach(RowBlocks(rows: rows)) { block in
+            forEachRowGroup(block, d) { first, lanes, row in
+                let x0 = xp + row(0), x1 = xp + row(1), x2 = xp + row(2), x3 = xp + row(3)
+                var sum = SIMD4<Float>()
+                for i in 0..<d { sum += SIMD4(x0[i], x1[i], x2[i], x3[i]) }
+                let m = sum * invD
+                // Two passes (mean, then squared deviations) rather than E[x^2] - m^2, which cancels.
+                var sq = SIMD4<Float>()
+                for i in 0..<d {
+                    let dev = SIMD4(x0[i], x1[i], x2[i], x3[i]) - m
+                    sq += dev * dev
+                }
+                let s = 1 / (sq * invD + epsilon).squareRoot()
+                for lane in 0..<lanes {
+                    let r = first + lane, xr = xp + r * d, yr = yp + r * d, ml = m[lane], sl = s[lane]
+                    for i in 0..<d { yr[i] = (xr[i] - ml) * sl * w[i] + b[i] }
+                    meanp[r] = ml
+                    rstdp[r] = sl
+                }
+            }
+        }
         return output
     }
 
@@ -88,24 +96,47 @@ public final class LayerNorm: Layer {
                 }
                 return
             }
-            for r in blocks.range(piece - 1) {
-                let xr = xp + r * d, dyr = dyp + r * d, dxr = dxp + r * d
-                let m = meanp[r], s = rstdp[r]
-                var gMean: Float = 0, gXhatMean: Float = 0
+            forEachRowGroup(blocks.range(piece - 1), d) { first, lanes, row in
+                let x0 = xp + row(0), x1 = xp + row(1), x2 = xp + row(2), x3 = xp + row(3)
+                let dy0 = dyp + row(0), dy1 = dyp + row(1), dy2 = dyp + row(2), dy3 = dyp + row(3)
+                let last = first + lanes - 1
+                let m = SIMD4(meanp[first], meanp[min(first + 1, last)], meanp[min(first + 2, last)], meanp[last])
+                let s = SIMD4(rstdp[first], rstdp[min(first + 1, last)], rstdp[min(first + 2, last)], rstdp[last])
+                var gMean = SIMD4<Float>(), gXhatMean = SIMD4<Float>()
                 for i in 0..<d {
-                    let xhat = (xr[i] - m) * s
-                    let g = w[i] * dyr[i]
+                    let xhat = (SIMD4(x0[i], x1[i], x2[i], x3[i]) - m) * s
+                    let g = w[i] * SIMD4(dy0[i], dy1[i], dy2[i], dy3[i])
                     gMean += g
                     gXhatMean += g * xhat
                 }
                 gMean *= invD
                 gXhatMean *= invD
-                for i in 0..<d {
-                    let xhat = (xr[i] - m) * s
-                    dxr[i] = s * (w[i] * dyr[i] - gMean - xhat * gXhatMean)
+                for lane in 0..<lanes {
+                    let r = first + lane, xr = xp + r * d, dyr = dyp + r * d, dxr = dxp + r * d
+                    let ml = m[lane], sl = s[lane], gm = gMean[lane], gx = gXhatMean[lane]
+                    for i in 0..<d {
+                        let xhat = (xr[i] - ml) * sl
+                        dxr[i] = sl * (w[i] * dyr[i] - gm - xhat * gx)
+                    }
                 }
             }
         }
         return inputGrad
+    }
+}
+
+/// Calls `body(first, lanes, offset)` for the rows of `rows` in groups of four: `lanes` rows
+/// from `first` (four, or fewer in the last group), `offset(j)` the element offset of the group's
+/// row j (the last row again for the lanes past `lanes`, computed and discarded). A row's sum over
+/// its D entries is one chain of dependent adds; four rows' chains side by side in one SIMD4 keep
+/// the adder busy, and each row is still summed in index order, so the bits equal a
+/// one-row-at-a-time loop's.
+@inline(__always)
+private func forEachRowGroup(_ rows: Range<Int>, _ d: Int, _ body: (_ first: Int, _ lanes: Int, _ offset: (Int) -> Int) -> Void) {
+    var first = rows.lowerBound
+    while first < rows.upperBound {
+        let lanes = min(4, rows.upperBound - first)
+        body(first, lanes) { (first + min($0, lanes - 1)) * d }
+        first += lanes
     }
 }
