@@ -11,8 +11,8 @@
 //
 // Threads: the caller (a seed's training thread) always works on its own pieces. Helpers are
 // threads lent through Parallel.serve(until:): runWorkers (which runs the seeds of a run, or of
-// an analysis) starts one per core that no worker occupies, and every worker that runs out of
-// work becomes one, so idle cores go to the seeds still training. With no helper serving,
+// an analysis) lends every core that no worker occupies, and every worker that runs out of
+// work, so idle cores go to the seeds still training. With no helper serving,
 // forEach runs the pieces in order on the caller.
 
 import CAtomics
@@ -57,23 +57,33 @@ public enum Parallel {
         forEach((count + chunk - 1) / chunk) { piece, _ in body(piece * chunk ..< min(count, (piece + 1) * chunk)) }
     }
 
-    /// Runs `body(worker)` on `workers` threads (at most `cores`), with one BLAS thread each, and
-    /// lends every other core, and every worker whose body has returned, to the workers still
-    /// running; returns when every body has. How seeds (SeedRunner) and analyses share a machine.
-    public static func runWorkers(_ workers: Int, cores: Int, _ body: @escaping (_ worker: Int) -> Void) {
-        let cores = max(1, cores), workers = max(1, min(workers, cores))
+    /// Runs `body(worker)` on enough threads for `items` work items that the bodies share (each
+    /// body takes items until none is left), with one BLAS thread each, and lends idle cores to
+    /// the bodies still running; returns when every body has. How seeds (SeedRunner) and
+    /// analyses share a machine.
+    ///
+    /// With more items than cores, `cores + items % cores` bodies start at once, so the items
+    /// finish in whole rounds: 5 seeds on 2 cores run as 3 at once (the OS shares the two cores
+    /// among them, which costs next to nothing for one-thread seeds), then 2, in 2.5 rounds of
+    /// one seed's time; one per core, the fifth seed would train alone with the other core
+    /// helping it, 2 + 1/1.7 = 2.6 rounds. Every core no body occupies, and every thread whose
+    /// body has returned, serves the pool, but never more helpers than `cores` minus the bodies
+    /// still running: a helper on a busy core would make the bodies wait for its pieces.
+    public static func runWorkers(_ items: Int, cores: Int, _ body: @escaping (_ worker: Int) -> Void) {
+        let cores = max(1, cores), items = max(1, items)
+        let workers = items <= cores ? items : cores + items % cores
         BLAS.setThreads(1)
         configure(cores: cores)
-        let running = RunningWorkers(workers)
+        let running = RunningWorkers(workers, cores: cores)
         let group = DispatchGroup()
-        for index in 0..<cores {
+        for index in 0..<max(workers, cores) {
             group.enter()
             let thread = Thread {
                 if index < workers {
                     body(index)
                     running.finish()
                 }
-                serve(until: { running.none })
+                if running.waitForTurnToServe() { serve(until: { running.none }) }
                 group.leave()
             }
             thread.stackSize = 16 << 20
@@ -92,13 +102,41 @@ public enum Parallel {
     static let board = JobBoard()
 }
 
-/// How many workers of runWorkers are still running.
+/// How many bodies of runWorkers are still running, and how many threads serve them.
 private final class RunningWorkers: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
+    private var changed = pthread_cond_t()
     private var count: Int
-    init(_ count: Int) { self.count = count; pthread_mutex_init(&mutex, nil) }
-    func finish() { pthread_mutex_lock(&mutex); count -= 1; pthread_mutex_unlock(&mutex) }
+    private var serving = 0
+    private let cores: Int
+
+    init(_ count: Int, cores: Int) {
+        self.count = count
+        self.cores = cores
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&changed, nil)
+    }
+
+    func finish() {
+        pthread_mutex_lock(&mutex)
+        count -= 1
+        pthread_cond_broadcast(&changed)
+        pthread_mutex_unlock(&mutex)
+    }
+
     var none: Bool { pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }; return count == 0 }
+
+    /// Waits until this thread may serve (fewer running bodies plus helpers than cores; true) or
+    /// every body has returned (false). Bodies only ever finish, so a helper once admitted stays
+    /// within the cores.
+    func waitForTurnToServe() -> Bool {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        while count > 0 && count + serving >= cores { pthread_cond_wait(&changed, &mutex) }
+        guard count > 0 else { return false }
+        serving += 1
+        return true
+    }
 }
 
 /// One forEach in flight: its pieces, who works on it, and the counters they share.

@@ -11,7 +11,7 @@
 // question's variable? Logistic regression, folds grouped by variable, and the same probe on
 // shuffled labels as a control (LinearProbe).
 //
-// Seeds run concurrently, one per core, and idle cores help them (Parallel.runWorkers); the
+// Seeds run concurrently, as a run's do, and idle cores help them (Parallel.runWorkers); the
 // numbers do not depend on the thread count, and the same run analysed twice gives identical JSON.
 
 import Foundation

@@ -1,8 +1,10 @@
-// Runs the seeds of an experiment on `concurrency` cores: one seed per thread while there are
-// more seeds than cores; a core no seed occupies (fewer seeds than cores, or the last seeds of a
-// run) helps the seeds still training through Parallel.serve, which splits each step into pieces
-// fixed by the shapes. BLAS stays single-threaded (its own threads would change the summation
-// order), so a seed's numbers are the same bits whatever the number of cores.
+// Runs the seeds of an experiment on `concurrency` cores (Parallel.runWorkers): one seed per
+// thread, with `cores + seeds % cores` threads when there are more seeds than cores, so the seeds
+// end in whole rounds (5 seeds on 2 cores: 3 sharing the cores, then 2); a core no seed occupies
+// (fewer seeds than cores, or the last seeds of a run) helps the seeds still training through
+// Parallel.serve, which splits each step into pieces fixed by the shapes. BLAS stays
+// single-threaded (its own threads would change the summation order), so a seed's numbers are the
+// same bits whatever the number of cores.
 
 import Foundation
 import IMLBase

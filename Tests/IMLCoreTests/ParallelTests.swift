@@ -53,6 +53,43 @@ final class ParallelTests: XCTestCase {
         }
     }
 
+    /// runWorkers starts cores + items % cores bodies when items outnumber cores (so the items end
+    /// in whole rounds), one per item otherwise, and never lets running bodies plus helpers
+    /// exceed the cores.
+    func testRunWorkersEndsInWholeRoundsAndNeverOversubscribesWithHelpers() {
+        for (items, cores, expectedAtOnce) in [(5, 2, 3), (4, 2, 2), (3, 2, 3), (1, 2, 1), (7, 3, 4), (2, 4, 2)] {
+            let lock = NSLock()
+            var next = 0, done = [Int](), running = 0, mostAtOnce = 0, overload = [String]()
+            Parallel.runWorkers(items, cores: cores) { _ in
+                while true {
+                    lock.lock()
+                    guard next < items else { lock.unlock(); return }
+                    let item = next
+                    next += 1
+                    running += 1
+                    mostAtOnce = max(mostAtOnce, running)
+                    lock.unlock()
+                    // Long enough that every thread has started and any helper has joined.
+                    for _ in 0..<20 {
+                        usleep(1000)
+                        lock.lock()
+                        if running + Parallel.helpersServing > max(cores, running) {
+                            overload.append("\(running) running + \(Parallel.helpersServing) helpers")
+                        }
+                        lock.unlock()
+                    }
+                    lock.lock(); running -= 1; done.append(item); lock.unlock()
+                }
+            }
+            Parallel.configure(cores: 1)
+            let label = "\(items) items on \(cores) cores"
+            XCTAssertEqual(done.sorted(), Array(0..<items), label)
+            XCTAssertEqual(mostAtOnce, expectedAtOnce, label)
+            XCTAssertEqual(overload, [], label)
+            XCTAssertEqual(Parallel.helpersServing, 0, "\(label): a helper outlived runWorkers")
+        }
+    }
+
     func testRowBlocksAreMultiplesOf12AndCoverTheRows() {
         for rows in [1, 11, 12, 64, 100, 256, 1024, 1037] {
             let blocks = RowBlocks(rows: rows)
