@@ -117,7 +117,7 @@ public final class ConvPoolReLU: Layer {
     private final class Workspace {
         let padded = Tensor([0])       // [Cin, Hp, Wp] + k-1 slack, zero border
         let columns = Tensor([0])      // [Cin*taps, rowLength]
-        let wide = Tensor([0])         // [Cout, N] forward output with junk columns
+        let wide = Tensor([0])         // [Cout, N] forward output with junk columns, + 8 floats that pooling may read
         let wideGrad = Tensor([0])     // [Cout, N] dy routed to the winners, zero junk columns
         let columnsGrad = Tensor([0])  // [Cin*taps, rowLength]
         let paddedGrad = Tensor([0])   // [Cin, Hp, Wp] + k-1 slack
@@ -133,7 +133,7 @@ public final class ConvPoolReLU: Layer {
         let wp = w + 2 * padding, planes = inChannels * (h + 2 * padding) * wp + kernel - 1
         let rows = [gemmDepth, rowLength(ho * wp)]
         for (buffer, shape) in [(space.padded, [planes]), (space.paddedGrad, [planes]), (space.columns, rows),
-                                (space.columnsGrad, rows), (space.wide, [outChannels, ho * wp]),
+                                (space.columnsGrad, rows), (space.wide, [outChannels * ho * wp + 8]),
                                 (space.wideGrad, [outChannels, ho * wp])] {
             buffer.resize(shape)
             buffer.zero()
@@ -175,7 +175,7 @@ public final class ConvPoolReLU: Layer {
                 let bc = bias[c], plane = space.wide.pointer + c * n, at = (b * outChannels + c) * yh * yw
                 for oy in 0..<yh {
                     let top = plane + 2 * oy * wp
-                    MaxPool2x2.forwardRow(top: top, bottom: top + wp, count: yw, bias: bc, relu: true,
+                    MaxPool2x2.forwardRow(top: top, bottom: top + wp, count: yw, bias: bc, relu: true, readsPastEnd: true,
                                           into: y + at + oy * yw, winners: winners + at + oy * yw)
                 }
             }

@@ -71,14 +71,17 @@ enum MaxPool2x2 {
     /// Windows i = 0..<count of (top[2i], top[2i+1], bottom[2i], bottom[2i+1]), each plus `bias`;
     /// with `relu`, y = max(0, window max) and code `cut` where that max is not positive (NaN
     /// passes forward and gets no gradient, as ReLU does). Four windows at a time in SIMD: with
-    /// random data the scalar compare chain mispredicts its branches and runs ~10x slower.
+    /// random data the scalar compare chain mispredicts its branches and runs ~10x slower. With
+    /// `readsPastEnd` the caller promises that both rows can be read 6 floats past 2*count, and
+    /// the last 1-3 windows run in SIMD too (the lanes past count are computed and not stored).
     @inline(__always)
     static func forwardRow(top: UnsafePointer<Float>, bottom: UnsafePointer<Float>, count: Int, bias: Float = 0,
-                           relu: Bool = false, into y: UnsafeMutablePointer<Float>, winners: UnsafeMutablePointer<Int32>) {
+                           relu: Bool = false, readsPastEnd: Bool = false,
+                           into y: UnsafeMutablePointer<Float>, winners: UnsafeMutablePointer<Int32>) {
         let rawTop = UnsafeRawPointer(top), rawBottom = UnsafeRawPointer(bottom), rawY = UnsafeMutableRawPointer(y)
         let b8 = SIMD8<Float>(repeating: bias), zero = SIMD4<Float>()
-        var i = 0
-        while i + 4 <= count {
+        /// Windows i..<i+4: their maxima and winner codes.
+        func fourWindows(_ i: Int) -> (best: SIMD4<Float>, code: SIMD4<Int32>) {
             let t = rawTop.loadUnaligned(fromByteOffset: 8 * i, as: SIMD8<Float>.self) + b8
             let b = rawBottom.loadUnaligned(fromByteOffset: 8 * i, as: SIMD8<Float>.self) + b8
             var best = t.evenHalf, code = SIMD4<Int32>()
@@ -93,9 +96,22 @@ enum MaxPool2x2 {
                 code.replace(with: SIMD4(repeating: cut), where: .!(best .> zero))
                 best.replace(with: zero, where: best .<= zero)
             }
+            return (best, code)
+        }
+        var i = 0
+        while i + 4 <= count {
+            let (best, code) = fourWindows(i)
             rawY.storeBytes(of: best, toByteOffset: 4 * i, as: SIMD4<Float>.self)
             UnsafeMutableRawPointer(winners).storeBytes(of: code, toByteOffset: 4 * i, as: SIMD4<Int32>.self)
             i += 4
+        }
+        if readsPastEnd && i < count {
+            let (best, code) = fourWindows(i)
+            for lane in 0..<(count - i) {
+                y[i + lane] = best[lane]
+                winners[i + lane] = code[lane]
+            }
+            return
         }
         while i < count {
             var best = top[2 * i] + bias, code: Int32 = 0

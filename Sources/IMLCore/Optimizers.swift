@@ -9,6 +9,9 @@
 // restore it; `reset()` returns to a fresh optimizer (stage 2 starts from zero moments).
 
 import Foundation
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
 
 public protocol Optimizer: AnyObject {
     var parameters: [Parameter] { get }
@@ -157,7 +160,7 @@ public final class Adam: Optimizer {
                 let grad = load8(g + i) + coupledDecay * load8(w + i)
                 let m1 = b1 * load8(mp + i) + (1 - b1) * grad
                 let v1 = b2 * load8(vp + i) + (1 - b2) * grad * grad
-                let denominator = v1.squareRoot() / sqrtCorrection2 + eps
+                let denominator = squareRoot8(v1) / sqrtCorrection2 + eps
                 store8(m1, mp + i)
                 store8(v1, vp + i)
                 store8(load8(w + i) * shrink - stepSize * m1 / denominator, w + i)
@@ -198,4 +201,15 @@ private func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
 @inline(__always)
 private func store8(_ value: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: value, as: SIMD8<Float>.self)
+}
+
+/// Lane-wise square root. SIMD8's own squareRoot() compiles to eight scalar sqrts, each with a
+/// branch to libm for negative input; sqrtps is one instruction, correctly rounded like sqrtss.
+@inline(__always)
+private func squareRoot8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    #if arch(x86_64)
+    return SIMD8(lowHalf: _mm_sqrt_ps(x.lowHalf), highHalf: _mm_sqrt_ps(x.highHalf))
+    #else
+    return x.squareRoot()
+    #endif
 }
