@@ -38,7 +38,10 @@ let package = Package(
         // trains at release speed; -Ounchecked buys the core 6-8% on MNIST runs (docs/performance.md).
         // C11-style atomics for the core's work-sharing pool (Parallel.swift).
         .target(name: "CAtomics"),
-        .target(name: "IMLCore", dependencies: ["IMLBase", "CBLAS", "CAtomics"],
+        // Element-wise loops compiled for the x86-64 baseline and for AVX2, chosen at run time
+        // (GELU's forward); no FMA contraction, so every copy gives the same bits.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+        .target(name: "IMLCore", dependencies: ["IMLBase", "CBLAS", "CAtomics", "CKernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
                                 .unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "MNIST", dependencies: ["IMLBase", "CZlib"],
@@ -86,7 +89,7 @@ let package = Package(
         .testTarget(name: "IMLBaseTests", dependencies: ["IMLBase"]),
         // Helpers only tests use (finite-difference gradient checks), kept out of the shipped core.
         .target(name: "IMLTestSupport", dependencies: ["IMLCore"]),
-        .testTarget(name: "IMLCoreTests", dependencies: ["IMLCore", "IMLTestSupport"]),
+        .testTarget(name: "IMLCoreTests", dependencies: ["IMLCore", "IMLTestSupport", "CKernels"]),
         .testTarget(name: "MNISTTests", dependencies: ["MNIST"]),
         .testTarget(name: "IMLProtocolTests", dependencies: ["IMLProtocol"]),
         .testTarget(name: "IMLReportTests", dependencies: ["IMLReport", "CPNG"]),

@@ -35,7 +35,8 @@
 // plane, columns, wide map). Backward runs dW and db as one piece that adds the images' products
 // in image order, exactly as one thread would, beside one piece per image for dx (which routes dy
 // to the winners again, in its own workspace: cheaper than keeping the whole batch's dyWide). So
-// the bits never depend on the thread count.
+// the bits never depend on the thread count. With no helper to share with, backward takes each
+// image's dW, db and dx in one pass instead, routing its dy once (same arithmetic, ~2% of a run).
 //
 // The input is kept by reference for backward: it must not change between forward and backward.
 
@@ -213,32 +214,52 @@ public final class ConvPoolReLU: Layer {
         // dW goes to weightGrad directly, or when split to packedWeightGrad, added at the end.
         let dW = splitsKernelColumns ? packedWeightGrad : weightGrad
         if splitsKernelColumns { packedWeightGrad.resize(packedWeight.shape); packedWeightGrad.zero() }
-        // Piece 0 adds every image's db and dW in image order (one chain, as on one thread);
-        // piece 1 + b computes image b's dx.
-        Parallel.forEach(needsInputGradient ? 1 + batch : 1) { piece, slot in
-            let space = workspace(slot, height: h, width: w), wideGrad = space.wideGrad.pointer
-            if piece == 0 {
-                for b in 0..<batch {
-                    route(b, into: wideGrad)
-                    for c in 0..<cout { db[c] += Self.sum(wideGrad + c * n, count: n) }
-                    im2col(x.pointer + b * inChannels * h * w, height: h, width: w, space)
-                    for g in 0..<gemms {
-                        BLAS.sgemm(transB: true, m: cout, n: depth, k: n, a: wideGrad,
-                                   b: space.columns.pointer + g, ldb: rowLength, beta: 1, c: dW.pointer + g * cout * depth)
-                    }
-                }
-                return
+        /// Image b's db and dW, added onto the batch's (wideGrad must hold its routed dy).
+        func addWeightGradients(of b: Int, _ space: Workspace) {
+            let wideGrad = space.wideGrad.pointer
+            for c in 0..<cout { db[c] += Self.sum(wideGrad + c * n, count: n) }
+            im2col(x.pointer + b * inChannels * h * w, height: h, width: w, space)
+            for g in 0..<gemms {
+                BLAS.sgemm(transB: true, m: cout, n: depth, k: n, a: wideGrad,
+                           b: space.columns.pointer + g, ldb: rowLength, beta: 1, c: dW.pointer + g * cout * depth)
             }
-            let b = piece - 1, columnsGrad = space.columnsGrad.pointer
-            route(b, into: wideGrad)
+        }
+        /// Image b's dx (wideGrad must hold its routed dy).
+        func inputGradient(of b: Int, _ space: Workspace) {
+            let columnsGrad = space.columnsGrad.pointer
             // Gemm g adds its dcol at row offset g; the first one leaves the last k-1 floats of
             // each row, which only later ones reach, to be zeroed here.
             for row in 0..<depth { (columnsGrad + row * rowLength + n).update(repeating: 0, count: rowLength - n) }
             for g in 0..<gemms {
                 BLAS.sgemm(transA: true, m: depth, n: n, k: cout, a: gemmWeights(g), lda: depth,
-                           b: wideGrad, beta: g == 0 ? 0 : 1, c: columnsGrad + g, ldc: rowLength)
+                           b: space.wideGrad.pointer, beta: g == 0 ? 0 : 1, c: columnsGrad + g, ldc: rowLength)
             }
             col2im(height: h, width: w, space, into: inputGrad.pointer + b * inChannels * h * w)
+        }
+        if Parallel.runsAlone {
+            // One thread: each image's dy routed once for its dW, db and dx, in image order (the
+            // pieces below do the very same arithmetic).
+            let space = workspace(0, height: h, width: w)
+            for b in 0..<batch {
+                route(b, into: space.wideGrad.pointer)
+                addWeightGradients(of: b, space)
+                if needsInputGradient { inputGradient(of: b, space) }
+            }
+        } else {
+            // Piece 0 adds every image's db and dW in image order (one chain, as on one thread);
+            // piece 1 + b computes image b's dx, routing dy again in its own workspace.
+            Parallel.forEach(needsInputGradient ? 1 + batch : 1) { piece, slot in
+                let space = workspace(slot, height: h, width: w)
+                if piece == 0 {
+                    for b in 0..<batch {
+                        route(b, into: space.wideGrad.pointer)
+                        addWeightGradients(of: b, space)
+                    }
+                } else {
+                    route(piece - 1, into: space.wideGrad.pointer)
+                    inputGradient(of: piece - 1, space)
+                }
+            }
         }
         if splitsKernelColumns {
             let k = kernel

@@ -49,6 +49,10 @@ public enum Parallel {
         forEach(blocks.count) { block, _ in body(blocks.range(block)) }
     }
 
+    /// True when no helper serves, so a forEach would run its pieces in order on the caller: a
+    /// layer may then take a fused path that does the same arithmetic in fewer passes.
+    public static var runsAlone: Bool { !board.hasHelpers }
+
     /// Element-wise work over 0..<count in chunks of 16K elements: `body(range)` per chunk.
     /// (Element-wise work gives the same bits however it is split.)
     @inline(__always)

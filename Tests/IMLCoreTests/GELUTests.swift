@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import IMLBase
 import IMLCore
@@ -27,6 +28,57 @@ final class GELUTests: XCTestCase {
         let y = GELU().forward(Tensor([1], values: [2]))
         let exact = 2 * 0.5 * (1 + erf(2 / 2.0.squareRoot()))
         XCTAssertGreaterThan(abs(Double(y[0]) - exact), 5e-5)
+    }
+
+    /// The forward kernel (CKernels/gelu.c: AVX2 on this processor if it has it, and the
+    /// baseline copy) gives, bit for bit, the formula as GELU.swift documents it written out in
+    /// Swift Float arithmetic, on a dense sweep and on the edges: the clamp at +-7.905311, the
+    /// switch to tanh(x) = x at |x| < 0.0004, signed zeros, infinities and NaN.
+    func testTheKernelGivesTheSwiftFormulasBits() {
+        let small: Float = 0.0004, limit: Float = 7.905_311_107_635_498_05
+        var inputs: [Float] = [0, -0.0, .infinity, -.infinity, .nan, small, -small, small.nextDown, small.nextUp,
+                               -small.nextDown, limit, -limit, limit.nextUp, 1e-30, -1e-30, 3e38, -3e38]
+        var rng = SeededRandom(seed: 32)
+        for _ in 0..<200_000 { inputs.append(Float(rng.uniformDouble() * 28 - 14)) }
+        for i in 0..<20_000 { inputs.append(Float(i - 10_000) * 1e-7) }  // around the small-x switch
+        let n = inputs.count
+        var tanhKernel = [Float](repeating: 0, count: n), yKernel = tanhKernel
+        var tanhBaseline = tanhKernel, yBaseline = tanhKernel
+        iml_gelu_forward(inputs, &tanhKernel, &yKernel, n)
+        iml_gelu_forward_baseline(inputs, &tanhBaseline, &yBaseline, n)
+        var mismatches: [String] = []
+        for (i, v) in inputs.enumerated() {
+            let u: Float = 0.797_884_560_802_865_4 * (v + 0.044715 * v * v * v)
+            let th = Self.rationalTanh(u)
+            let y: Float = 0.5 * v * (1 + th)
+            for (name, t, out) in [("kernel", tanhKernel[i], yKernel[i]), ("baseline", tanhBaseline[i], yBaseline[i])]
+            where t.bitPattern != th.bitPattern || out.bitPattern != y.bitPattern {
+                if mismatches.count < 5 { mismatches.append("\(name) x = \(v): tanh \(t) vs \(th), y \(out) vs \(y)") }
+            }
+        }
+        XCTAssertEqual(mismatches, [])
+        // The layer runs the kernel.
+        let layer = GELU().forward(Tensor([n], values: inputs))
+        XCTAssertEqual(layer.array.map(\.bitPattern), yKernel.map(\.bitPattern))
+    }
+
+    /// Eigen's float tanh as GELU.swift documents it, in Swift's own Float arithmetic, min and max.
+    private static func rationalTanh(_ a: Float) -> Float {
+        let x = min(max(a, -7.905_311_107_635_498_05), 7.905_311_107_635_498_05)
+        let x2 = x * x
+        var p: Float = -2.760_768_477_423_55e-16
+        p = p * x2 + 2.000_187_904_824_77e-13
+        p = p * x2 - 8.604_671_522_137_35e-11
+        p = p * x2 + 5.122_297_090_371_14e-08
+        p = p * x2 + 1.485_722_357_179_79e-05
+        p = p * x2 + 6.372_619_288_754_36e-04
+        p = p * x2 + 4.893_524_558_917_86e-03
+        p = p * x
+        var q: Float = 1.198_258_394_667_02e-06
+        q = q * x2 + 1.185_347_056_866_54e-04
+        q = q * x2 + 2.268_434_632_439_00e-03
+        q = q * x2 + 4.893_525_185_543_85e-03
+        return abs(x) < 0.0004 ? x : p / q
     }
 
     func testGradientMatchesFiniteDifferences() {
