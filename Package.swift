@@ -3,7 +3,7 @@ import PackageDescription
 
 // Module graph (arrows point one way, from bytes on disk to a figure):
 //   IMLBase (seeded RNG, atomic writes, IMLError) under everything
-//   CBLAS -> IMLCore (tensors, layers with forward/backward, losses, optimizers)
+//   CBLAS, CAtomics, CKernels -> IMLCore (tensors, layers with forward/backward, losses, optimizers)
 //   IMLProtocol (modality-agnostic protocol and statistics; no tensors, no pixels, no tokens)
 //   CPNG -> IMLReport (PNG, canvas, plots, TensorBoard event files);  CZlib -> MNIST (idx files)
 //   IMLCore + IMLProtocol + IMLReport -> IMLExperiment (Modality/TrainingTask, trainer, run
