@@ -88,7 +88,7 @@ public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
     public var lr = training.learningRate
     @Option(help: "Output directory (default results/<modality>/<UTC time>).")
     public var out: String?
-    @Option(help: "Cores to use (default: all): seeds train concurrently, one per core, and a core no seed occupies helps the seeds still training, each step split into pieces fixed by the shapes. Never changes the numbers.")
+    @Option(help: "Cores to use (default: all): seeds train concurrently, one thread each (cores + seeds % cores at once when seeds outnumber cores, so they end in whole rounds), and a core no seed occupies helps the seeds still training, each step split into pieces fixed by the shapes. Never changes the numbers.")
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: ArgumentHelp("Pin OpenBLAS's kernel, so the run gives the same bytes on any machine that has it (e.g. Haswell, which every x86-64 processor with AVX2 runs); default: the one OpenBLAS picks for this processor.",
                                valueName: "name"))
