@@ -36,7 +36,8 @@
 // in image order, exactly as one thread would, beside one piece per image for dx (which routes dy
 // to the winners again, in its own workspace: cheaper than keeping the whole batch's dyWide). So
 // the bits never depend on the thread count. With no helper to share with, backward takes each
-// image's dW, db and dx in one pass instead, routing its dy once (same arithmetic, ~2% of a run).
+// image's dW, db and dx in one pass instead, routing its dy once instead of twice (same
+// arithmetic).
 //
 // The input is kept by reference for backward: it must not change between forward and backward.
 

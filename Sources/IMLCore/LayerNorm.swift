@@ -51,8 +51,8 @@ public final class LayerNorm: Layer {
         let meanp = mean.pointer, rstdp = rstd.pointer
         let invD = 1 / Float(d), epsilon = self.epsilon
         Parallel.forEach(RowBlocks(rows: rows)) { block in
-            forEachRowGroup(block, d) { first, lanes, row in
-                let x0 = xp + row(0), x1 = xp + row(1), x2 = xp + row(2), x3 = xp + row(3)
+            forEachRowGroup(block) { first, lanes, row in
+                let x0 = xp + row(0) * d, x1 = xp + row(1) * d, x2 = xp + row(2) * d, x3 = xp + row(3) * d
                 var sum = SIMD4<Float>()
                 for i in 0..<d { sum += SIMD4(x0[i], x1[i], x2[i], x3[i]) }
                 let m = sum * invD
@@ -96,12 +96,11 @@ public final class LayerNorm: Layer {
                 }
                 return
             }
-            forEachRowGroup(blocks.range(piece - 1), d) { first, lanes, row in
-                let x0 = xp + row(0), x1 = xp + row(1), x2 = xp + row(2), x3 = xp + row(3)
-                let dy0 = dyp + row(0), dy1 = dyp + row(1), dy2 = dyp + row(2), dy3 = dyp + row(3)
-                let last = first + lanes - 1
-                let m = SIMD4(meanp[first], meanp[min(first + 1, last)], meanp[min(first + 2, last)], meanp[last])
-                let s = SIMD4(rstdp[first], rstdp[min(first + 1, last)], rstdp[min(first + 2, last)], rstdp[last])
+            forEachRowGroup(blocks.range(piece - 1)) { first, lanes, row in
+                let x0 = xp + row(0) * d, x1 = xp + row(1) * d, x2 = xp + row(2) * d, x3 = xp + row(3) * d
+                let dy0 = dyp + row(0) * d, dy1 = dyp + row(1) * d, dy2 = dyp + row(2) * d, dy3 = dyp + row(3) * d
+                let m = SIMD4(meanp[row(0)], meanp[row(1)], meanp[row(2)], meanp[row(3)])
+                let s = SIMD4(rstdp[row(0)], rstdp[row(1)], rstdp[row(2)], rstdp[row(3)])
                 var gMean = SIMD4<Float>(), gXhatMean = SIMD4<Float>()
                 for i in 0..<d {
                     let xhat = (SIMD4(x0[i], x1[i], x2[i], x3[i]) - m) * s
@@ -125,18 +124,18 @@ public final class LayerNorm: Layer {
     }
 }
 
-/// Calls `body(first, lanes, offset)` for the rows of `rows` in groups of four: `lanes` rows
-/// from `first` (four, or fewer in the last group), `offset(j)` the element offset of the group's
-/// row j (the last row again for the lanes past `lanes`, computed and discarded). A row's sum over
+/// Calls `body(first, lanes, row)` for the rows of `rows` in groups of four: `lanes` rows from
+/// `first` (four, or fewer in the last group), `row(j)` the index of the group's row j (the last
+/// row again for the lanes past `lanes`, computed and discarded). A row's sum over
 /// its D entries is one chain of dependent adds; four rows' chains side by side in one SIMD4 keep
 /// the adder busy, and each row is still summed in index order, so the bits equal a
 /// one-row-at-a-time loop's.
 @inline(__always)
-private func forEachRowGroup(_ rows: Range<Int>, _ d: Int, _ body: (_ first: Int, _ lanes: Int, _ offset: (Int) -> Int) -> Void) {
+private func forEachRowGroup(_ rows: Range<Int>, _ body: (_ first: Int, _ lanes: Int, _ row: (Int) -> Int) -> Void) {
     var first = rows.lowerBound
     while first < rows.upperBound {
         let lanes = min(4, rows.upperBound - first)
-        body(first, lanes) { (first + min($0, lanes - 1)) * d }
+        body(first, lanes) { first + min($0, lanes - 1) }
         first += lanes
     }
 }

@@ -36,7 +36,7 @@ public enum Parallel {
     /// and returns when all pieces are done.
     @inline(__always)
     public static func forEach(_ count: Int, _ body: (_ piece: Int, _ slot: Int) -> Void) {
-        if count <= 1 || !board.hasHelpers {
+        if count <= 1 || runsAlone {
             for piece in 0..<count { body(piece, 0) }
             return
         }
