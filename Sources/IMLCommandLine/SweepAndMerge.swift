@@ -23,7 +23,7 @@ public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {
     static var toolName: String { URL(fileURLWithPath: CommandLine.arguments.first ?? "iml").lastPathComponent }
 
     @Argument(parsing: .captureForPassthrough,
-              help: "--set OPTION=v1,v2,..., or --alpha LIST or --batch-size LIST (comma-separated), plus any `run` option; --out names the sweep directory.")
+              help: "--set OPTION=v1,v2,..., or --alpha LIST or --batch-size LIST (comma-separated), plus any `run` option (a single --alpha or --batch-size value beside a list is one too); --out names the sweep directory.")
     var arguments: [String] = []
 
     public init() {}

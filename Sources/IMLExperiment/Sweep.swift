@@ -74,8 +74,8 @@ public struct SweepPlan: Equatable {
 
     /// Finds the swept option in `arguments` and keeps the other arguments for the runs: either
     /// `--set OPTION=v1,v2,...` (values separated by `;` instead when a value is itself a list),
-    /// or, without --set, one of `--alpha LIST` and `--batch-size LIST`. Beside --set, a single
-    /// --alpha or --batch-size value is an ordinary run option. `checkOption` refuses an option
+    /// or, without --set, one of `--alpha LIST` and `--batch-size LIST`. Beside --set or another
+    /// list, a single --alpha or --batch-size value is an ordinary run option. `checkOption` refuses an option
     /// name given to --set that the tool's `run` cannot sweep, before its values are read.
     public static func parse(_ arguments: [String], checkOption: (String) throws -> Void = { _ in }) throws -> (plan: SweepPlan, out: String?) {
         var sets: [String] = []
@@ -107,13 +107,27 @@ public struct SweepPlan: Equatable {
             i += 1
         }
         guard !sets.isEmpty else {
-            guard lists.count == 1 else {
-                throw IMLError(lists.isEmpty
-                    ? "A sweep needs the values of one setting, e.g. --alpha 0.5,0.75,0.9,1, --batch-size 8,16,32,64,128,256 or --set lr=0.001,0.0003."
-                    : "A sweep varies one setting at a time, but \(lists.map { $0.parameter.option }.joined(separator: " and ")) were both given; sweep them separately.")
+            guard !lists.isEmpty else {
+                throw IMLError("A sweep needs the values of one setting, e.g. --alpha 0.5,0.75,0.9,1, --batch-size 8,16,32,64,128,256 or --set lr=0.001,0.0003.")
             }
-            let (parameter, list, _, _) = lists[0]
-            return (SweepPlan(parameter: parameter, values: try numbers(list, of: parameter), sharedArguments: rest), out)
+            for (i, list) in lists.enumerated() {
+                if let again = lists[(i + 1)...].first(where: { $0.parameter == list.parameter }) {
+                    throw IMLError("\(list.parameter.option) was given twice (\(list.value) and \(again.value)); give it once.")
+                }
+            }
+            // Beside a list of several values, a single --alpha or --batch-size is an ordinary run option.
+            let swept = lists.count == 1 ? lists : lists.filter { $0.value.contains(",") }
+            guard swept.count == 1 else {
+                let given = lists.map { "\($0.parameter.option) \($0.value)" }.joined(separator: " and ")
+                throw IMLError(swept.isEmpty
+                    ? "\(given) each give one value, so there is nothing to sweep; give the setting to sweep several values, e.g. --alpha 0.5,0.75,0.9,1."
+                    : "\(given) both give values to sweep, but a sweep varies one setting at a time; sweep them separately, or give one of them a single value.")
+            }
+            for list in lists.reversed() where list.parameter != swept[0].parameter {
+                rest.insert(contentsOf: list.tokens, at: list.position)
+            }
+            let parameter = swept[0].parameter
+            return (SweepPlan(parameter: parameter, values: try numbers(swept[0].value, of: parameter), sharedArguments: rest), out)
         }
         guard sets.count == 1 else {
             throw IMLError("--set was given \(sets.count) times (\(sets.joined(separator: ", "))), but a sweep varies one option at a time; sweep them separately.")

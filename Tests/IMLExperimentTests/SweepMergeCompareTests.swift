@@ -149,7 +149,19 @@ final class SweepMergeCompareTests: XCTestCase {
         XCTAssertEqual(message(["--batch-size", "8,,16"]), "--batch-size takes a comma-separated list of numbers, and \"\" is not one.")
         XCTAssertEqual(message(["--alpha", "1,1"]), "--alpha lists 1 twice; give each value once.")
         XCTAssertNotNil(message(["--seeds", "3"]))
-        XCTAssertNotNil(message(["--alpha", "1", "--batch-size", "8"]))
+        // Beside a list, a single --alpha or --batch-size is an ordinary run option, kept where it stood.
+        let alpha = try SweepPlan.parse(["--seeds", "2", "--batch-size", "8", "--alpha", "0.5,1", "--quick"]).plan
+        XCTAssertEqual(alpha.parameter, .alpha)
+        XCTAssertEqual(alpha.values, [0.5, 1])
+        XCTAssertEqual(alpha.sharedArguments, ["--seeds", "2", "--batch-size", "8", "--quick"])
+        let batch = try SweepPlan.parse(["--batch-size=8,16", "--alpha=0.9"]).plan
+        XCTAssertEqual(batch.parameter, .batchSize)
+        XCTAssertEqual(batch.sharedArguments, ["--alpha=0.9"])
+        XCTAssertEqual(message(["--alpha", "1", "--batch-size", "8"]),
+                       "--alpha 1 and --batch-size 8 each give one value, so there is nothing to sweep; give the setting to sweep several values, e.g. --alpha 0.5,0.75,0.9,1.")
+        XCTAssertEqual(message(["--alpha", "0.5,1", "--batch-size", "8,16"]),
+                       "--alpha 0.5,1 and --batch-size 8,16 both give values to sweep, but a sweep varies one setting at a time; sweep them separately, or give one of them a single value.")
+        XCTAssertEqual(message(["--alpha", "0.5,1", "--alpha", "0.7"]), "--alpha was given twice (0.5,1 and 0.7); give it once.")
         XCTAssertEqual(message(["--alpha"]), "--alpha needs a value.")
         // Without --set, a single --batch-size is still a sweep of one value, as it always was.
         XCTAssertEqual(try SweepPlan.parse(["--batch-size", "32"]).plan.values, [32])

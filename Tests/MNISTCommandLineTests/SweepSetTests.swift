@@ -59,6 +59,21 @@ extension BadInputTests {
         XCTAssertLessThan(small.lowerBound, large.lowerBound, table)
     }
 
+    func testAnAlphaSweepKeepsASingleBatchSizeAsARunOption() throws {
+        let data = try dataset("train")
+        let out = base.appendingPathComponent("alpha-sweep")
+        // tinyRun gives one --batch-size: beside the --alpha list it is an ordinary run option.
+        let outcome = try mnistIML(["sweep", "--alpha", "0.9,1"] + tinyRun(data) + ["--seeds", "1", "--threads", "1", "--out", out.path])
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        for value in ["0.9", "1"] {
+            let c = try config(out.appendingPathComponent("alpha=\(value)").path)
+            XCTAssertEqual(c["alpha"] as? Double, Double(value))
+            XCTAssertEqual(c["batch_size"] as? Int, 8)
+        }
+        let table = try sweepTable(out)
+        XCTAssertTrue(table.contains("mnist-iml sweep --alpha 0.9,1; --dataset fashion-mnist"), table)
+    }
+
     func testSetSweepBadInputs() throws {
         let data = try dataset("train")
         let out = base.appendingPathComponent("never-written")
@@ -82,6 +97,9 @@ extension BadInputTests {
             (["--set", "lr=0.1", "--set", "grid=1"], "error: --set was given 2 times (lr=0.1, grid=1), but a sweep varies one option at a time; sweep them separately."),
             (["--set", "lr=0.1,0.2", "--alpha", "0.5,1"], "error: --set lr=0.1,0.2 and --alpha 0.5,1 both give values to sweep, but a sweep varies one option at a time; sweep them separately, or give --alpha one value."),
             (["--set", "batch-size=8,16"], "error: --set batch-size=8,16 and --batch-size 8 both give --batch-size; give it once (each run of the sweep gets one of the values listed in --set)."),
+            // Without --set (the settings give --batch-size 8).
+            (["--batch-size", "16,32"], "error: --batch-size was given twice (16,32 and 8); give it once."),
+            (["--alpha", "1"], "error: --alpha 1 and --batch-size 8 each give one value, so there is nothing to sweep; give the setting to sweep several values, e.g. --alpha 0.5,0.75,0.9,1."),
         ]
         for (arguments, line) in cases {
             try assertFails(["sweep"] + arguments + settings, line)
