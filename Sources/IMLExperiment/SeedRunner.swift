@@ -123,15 +123,17 @@ public final class ProgressDisplay {
         if interactive {
             guard now.timeIntervalSince(lastDraw) > 0.25 || p.evaluated else { return }
             lastDraw = now
-            let line = statusLine(now: now)
+            let line = statusLine(now: now, showing: p.seed)
             write("\r" + line + String(repeating: " ", count: max(0, lastLength - line.count)))
             lastLength = line.count
         } else if p.evaluated && p.epoch > 0 {
-            write(statusLine(now: now) + "\n")
+            write(statusLine(now: now, showing: p.seed) + "\n")
         }
     }
 
-    func statusLine(now: Date) -> String {
+    /// Finished seeds drop out of the line, but `seed`, the one just updated, is shown even if
+    /// that update finished it: its last epoch's figures are then printed once.
+    func statusLine(now: Date, showing seed: UInt64? = nil) -> String {
         let done = latest.values.reduce(0) { $0 + $1.examplesDone }
         let perSeedTotal = latest.values.first?.examplesTotal ?? 1
         let total = perSeedTotal * totalSeeds
@@ -141,7 +143,7 @@ public final class ProgressDisplay {
         let barWidth = 20
         let filled = Int(fraction * Double(barWidth))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled)
-        let active = latest.values.filter { !finishedSeeds.contains($0.seed) }.sorted { $0.seed < $1.seed }
+        let active = latest.values.filter { !finishedSeeds.contains($0.seed) || $0.seed == seed }.sorted { $0.seed < $1.seed }
         let seedsText = active.map { p in
             let ems = p.headline.map { String(format: "%@ %.2f", $0.0, $0.1) }.joined(separator: " ")
             let loss = p.loss.isFinite ? String(format: "loss %.3f", p.loss) : "loss  —  "
