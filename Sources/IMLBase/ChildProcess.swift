@@ -203,3 +203,10 @@ public final class ChildProcess {
         return signal == 0 ? (raw >> 8) & 0xff : 128 + signal
     }
 }
+
+/// `word` as a POSIX shell reads it back: unchanged when it holds only characters the shell takes
+/// literally, else in single quotes (so printed commands can be pasted into a shell).
+public func shellWord(_ word: String) -> String {
+    guard word.isEmpty || !word.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=,:+@%".contains($0) }) else { return word }
+    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

@@ -188,8 +188,5 @@ public func resumeCommand(arguments: [String], directory: String) -> String? {
         kept.append(argument)
     }
     kept += ["--resume", directory]
-    func quoted(_ s: String) -> String {
-        s.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=,:+".contains($0) }) ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
-    return ([tool] + kept).map(quoted).joined(separator: " ")
+    return ([tool] + kept).map(shellWord).joined(separator: " ")
 }

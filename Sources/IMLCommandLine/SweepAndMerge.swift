@@ -119,9 +119,8 @@ public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {
                 let finished = try FinishedRun(path: runDirectory)
                 points.append(.init(value: value, directory: runDirectory, summary: finished.summary))
             }
-            let shared = recordedShared.isEmpty ? "defaults" : recordedShared.joined(separator: " ")
             try SweepReport.write(points: points, parameter: plan.parameter, modalityTitle: modality.title,
-                                  settings: "\(Self.toolName) sweep \(plan.parameter.commandLine(plan.values)); \(shared)",
+                                  settings: plan.parameter.sweepCommand(tool: Self.toolName, values: plan.values, shared: recordedShared),
                                   to: directory)
             print(try String(contentsOf: directory.appendingPathComponent("sweep.md"), encoding: .utf8))
         }

@@ -38,10 +38,10 @@ extension SlurmSubmission {
                 reportPoints.append(.init(value: points[p].value ?? SweepValue("—"), directory: pointDirectory(p).path, summary: run.summary))
             }
             // As a local sweep says it: without the options that only say where it ran.
-            let recorded = ExecutionSettings.recordedArguments(sweepArguments)
-            let shared = recorded.isEmpty ? "defaults" : recorded.joined(separator: " ")
             try SweepReport.write(points: reportPoints, parameter: sweep, modalityTitle: title,
-                                  settings: "\(tool) sweep \(sweep.commandLine(points.compactMap(\.value))); \(shared)", to: directory)
+                                  settings: sweep.sweepCommand(tool: tool, values: points.compactMap(\.value),
+                                                               shared: ExecutionSettings.recordedArguments(sweepArguments)),
+                                  to: directory)
         }
         return summaries
     }

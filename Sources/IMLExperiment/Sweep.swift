@@ -22,6 +22,12 @@ public struct SweepParameter: Hashable, Sendable {
 
     public var option: String { "--" + name }
 
+    /// The whole sweep as a shell command, as sweep.md and sweep.png state it: "mnist-iml sweep
+    /// --alpha 0.5,1 --seeds 5" (`shared`: the options every run got, without where it ran).
+    public func sweepCommand(tool: String, values: [SweepValue], shared: [String]) -> String {
+        ([tool, "sweep", commandLine(values)] + shared.map(shellWord)).joined(separator: " ")
+    }
+
     /// The sweep as a command line writes it: "--alpha 0.5,1" or "--set order=vte,tve".
     public func commandLine(_ values: [SweepValue]) -> String {
         if Self.listOptions.contains(self) { return "\(option) \(values.map(\.text).joined(separator: ","))" }

@@ -183,6 +183,12 @@ final class SweepMergeCompareTests: XCTestCase {
         XCTAssertEqual(try SweepPlan.parse(["--set=lr=0.001,3e-4"]).plan.values.map(\.text), ["0.001", "3e-4"])
         XCTAssertEqual(try SweepPlan.parse(["--set", "alpha=0.50,1"]).plan, try SweepPlan.parse(["--alpha", "0.5,1"]).plan)
         XCTAssertEqual(SweepParameter.alpha.commandLine([0.5, 1]), "--alpha 0.5,1")
+        // sweep.md and sweep.png state the sweep as a command that can be pasted into a shell.
+        XCTAssertEqual(SweepParameter.alpha.sweepCommand(tool: "mnist-iml", values: [0.5, 1], shared: ["--seeds", "5", "--data-dir", "/my data/it's"]),
+                       "mnist-iml sweep --alpha 0.5,1 --seeds 5 --data-dir '/my data/it'\\''s'")
+        XCTAssertEqual(SweepParameter("hidden").sweepCommand(tool: "mnist-iml", values: [SweepValue("256,256"), SweepValue("512")], shared: []),
+                       "mnist-iml sweep --set 'hidden=256,256;512'")
+        XCTAssertEqual(shellWord(""), "''")
         // A value that is a list itself: values separated by ";".
         let lists = try SweepPlan.parse(["--set", "hidden=256,256;512"]).plan
         XCTAssertEqual(lists.values.map(\.text), ["256,256", "512"])

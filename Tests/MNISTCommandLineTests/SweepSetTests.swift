@@ -25,7 +25,7 @@ extension BadInputTests {
             XCTAssertEqual(c["batch_size"] as? Int, 8)
         }
         let table = try sweepTable(out)
-        XCTAssertTrue(table.hasPrefix("# Fashion-MNIST: IML against loss-average\n\nmnist-iml sweep --set loss-average=examples,heads; --dataset fashion-mnist"), table)
+        XCTAssertTrue(table.hasPrefix("# Fashion-MNIST: IML against loss-average\n\nmnist-iml sweep --set loss-average=examples,heads --dataset fashion-mnist"), table)
         XCTAssertTrue(table.contains("| loss-average | seeds |"), table)
         // Categories keep the order given.
         let examples = try XCTUnwrap(table.range(of: "| examples | 2 |")), heads = try XCTUnwrap(table.range(of: "| heads | 2 |"))
@@ -71,7 +71,7 @@ extension BadInputTests {
             XCTAssertEqual(c["batch_size"] as? Int, 8)
         }
         let table = try sweepTable(out)
-        XCTAssertTrue(table.contains("mnist-iml sweep --alpha 0.9,1; --dataset fashion-mnist"), table)
+        XCTAssertTrue(table.contains("mnist-iml sweep --alpha 0.9,1 --dataset fashion-mnist"), table)
     }
 
     func testSetSweepBadInputs() throws {
