@@ -23,6 +23,9 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
     @Option(help: "Cross-validation folds of the probes (grouped by variable).")
     var folds = 5
 
+    @Option(help: "L2 strength of the probes' logistic regression, in units of the mean loss on standardised features (scikit-learn's C = 1 / (l2 * rows)).")
+    var probeL2: Float = LinearProbe.defaultL2
+
     @Option(help: "Seeds analysed concurrently, one per thread (default: all cores). Never changes the numbers.")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
@@ -35,6 +38,7 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
         try reportingErrors {
             if folds < 2 { throw IMLError("--folds must be at least 2 (got \(folds)).") }
             if threads < 1 { throw IMLError("--threads must be at least 1 (got \(threads)).") }
+            if !(probeL2 > 0 && probeL2.isFinite) { throw IMLError("--probe-l2 must be a positive number (got \(probeL2)).") }
             let url = URL(fileURLWithPath: runDirectory)
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -76,6 +80,7 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
             var settings = AnalysisSettings()
             settings.alongTraining = alongTraining
             settings.folds = folds
+            settings.probeL2 = probeL2
             settings.concurrency = threads
             let started = Date()
             try ModelAnalysis.analyze(run: url, config: config, modality: modality, protocolConfig: protocolConfig, settings: settings) {

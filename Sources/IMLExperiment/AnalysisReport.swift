@@ -13,6 +13,7 @@ struct AnalysisReport {
     let analyses: [SeedAnalysis]
     let end1: Int
     let folds: Int
+    let probeL2: Float
 
     static let seriesOrder = ModelAnalysis.alignedSubsets.map(\.rawValue) + ["control"]
 
@@ -92,7 +93,7 @@ struct AnalysisReport {
         }
         return .object([
             ("what", .string("L2-regularised logistic regression on a layer's activations for the held-out questions of qd1consis (label 1) and qd2incons (label 0), at the end of stage 1: does the layer tell which tag defined the question's variable? Classes balanced, \(folds)-fold cross-validation with folds grouped by variable; control: the same probe on labels shuffled across variables. Chance 0.5.")),
-            ("stage", .int(1)), ("epoch", .int(end1)), ("folds", .int(folds)),
+            ("stage", .int(1)), ("epoch", .int(end1)), ("folds", .int(folds)), ("l2", .number(Double("\(probeL2)") ?? .nan)),
             ("seeds", .array(seeds.map { .int(Int($0)) })),
             ("layers", .array(probeRows.map { row in
                 .object([("layer", .string(row.layer.layer)), ("position", row.layer.position.map { .int($0) } ?? .null),

@@ -23,6 +23,8 @@ public struct AnalysisSettings: Sendable {
     /// Every saved stage-1 point (false: the end of stage 1 only).
     public var alongTraining = false
     public var folds = 5
+    /// L2 strength of the probes (LinearProbe.defaultL2 says why 1e-2).
+    public var probeL2 = LinearProbe.defaultL2
     public var concurrency = 1
     public init() {}
 }
@@ -77,7 +79,7 @@ public enum ModelAnalysis {
                     c.seed = seeds[index]
                     let task = try modality.makeTask(c)
                     let analysis = try analyzeSeed(task: task, seed: seeds[index], models: models[seeds[index]]!,
-                                                   end1: end1, folds: settings.folds)
+                                                   end1: end1, settings: settings)
                     results.set(index, analysis)
                     log("analyze: seed \(seeds[index]) done (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
                 } catch {
@@ -89,7 +91,8 @@ public enum ModelAnalysis {
         let analyses = results.values.map { $0! }
 
         let title = (config["title"].flatMap { if case .string(let s) = $0 { return s } else { return nil } } ?? config.modality)
-        let report = AnalysisReport(title: title, seeds: seeds, analyses: analyses, end1: end1, folds: settings.folds)
+        let report = AnalysisReport(title: title, seeds: seeds, analyses: analyses, end1: end1, folds: settings.folds,
+                                    probeL2: settings.probeL2)
         let directory = run.appendingPathComponent(directoryName)
         try AtomicFile.write(report.alignmentJSON.serialized(pretty: true) + "\n", to: directory.appendingPathComponent("alignment.json"))
         try AtomicFile.write(report.probesJSON.serialized(pretty: true) + "\n", to: directory.appendingPathComponent("probes.json"))
@@ -99,13 +102,13 @@ public enum ModelAnalysis {
     }
 
     static func analyzeSeed(task: TrainingTask, seed: UInt64, models: [(model: SavedModel, file: URL)],
-                            end1: Int, folds: Int) throws -> SeedAnalysis {
+                            end1: Int, settings: AnalysisSettings) throws -> SeedAnalysis {
         var analysis = SeedAnalysis()
         for (model, file) in models {
             try model.load(into: task.parameters, name: file.path)
             analysis.alignment.append(alignment(task: task, stage: model.stage, epoch: model.epoch))
             if model.stage == 1 && model.epoch == end1 {
-                analysis.probes = try probes(task: task, seed: seed, folds: folds)
+                analysis.probes = try probes(task: task, seed: seed, folds: settings.folds, l2: settings.probeL2)
             }
         }
         return analysis
@@ -185,7 +188,7 @@ public enum ModelAnalysis {
 
     // MARK: Probes
 
-    static func probes(task: TrainingTask, seed: UInt64, folds: Int) throws -> [(layer: ProbeLayer, result: ProbeResult)] {
+    static func probes(task: TrainingTask, seed: UInt64, folds: Int, l2: Float) throws -> [(layer: ProbeLayer, result: ProbeResult)] {
         let sets = task.instance.evaluationSets(stage: 1)
         guard let tag1 = sets.first(where: { $0.subset == .qd1consis }), let tag2 = sets.first(where: { $0.subset == .qd2incons }),
               !tag1.questions.isEmpty, !tag2.questions.isEmpty else { return [] }
@@ -196,7 +199,7 @@ public enum ModelAnalysis {
             let result: ProbeResult
             do {
                 result = try LinearProbe.crossValidate(features: a.values + b.values, dimension: a.dimension, labels: labels,
-                                                       groups: groups, folds: folds, seed: seed)
+                                                       groups: groups, folds: folds, l2: l2, seed: seed)
             } catch let error as IMLError {
                 throw IMLError("The probes of seed \(seed) cannot be cross-validated on its \(Set(groups).count) qd1consis and qd2incons variables: \(error.description)")
             }

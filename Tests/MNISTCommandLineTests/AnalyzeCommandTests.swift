@@ -18,6 +18,16 @@ extension BadInputTests {
         let before = try files.map { try Data(contentsOf: analysis.appendingPathComponent($0)) }
         XCTAssertEqual(try mnistIML(arguments + ["--threads", "1"]).status, 0)
         XCTAssertEqual(try files.map { try Data(contentsOf: analysis.appendingPathComponent($0)) }, before)
+
+        // probes.json records the probes' L2 strength; --probe-l2 sets it.
+        func recordedL2() throws -> Double? {
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: analysis.appendingPathComponent("probes.json"))) as? [String: Any]
+            return json?["l2"] as? Double
+        }
+        XCTAssertEqual(try recordedL2(), 0.01)
+        let strong = try mnistIML(arguments + ["--probe-l2", "100"])
+        XCTAssertEqual(strong.status, 0, strong.stderr)
+        XCTAssertEqual(try recordedL2(), 100)
     }
 
     func testAnalyzeRefusesBadInputWithOneSentence() throws {
@@ -67,6 +77,7 @@ extension BadInputTests {
 
         try assertFails(["analyze", f.finished.path, "--folds", "1"], "error: --folds must be at least 2 (got 1).")
         try assertFails(["analyze", f.finished.path, "--threads", "0"], "error: --threads must be at least 1 (got 0).")
+        try assertFails(["analyze", f.finished.path, "--probe-l2", "0"], "error: --probe-l2 must be a positive number (got 0.0).")
     }
 
     func testSaveEveryAndSampleModelRefuseBadInput() throws {
