@@ -112,14 +112,14 @@ public struct SweepPlan: Equatable {
             }
             i += 1
         }
+        for (i, list) in lists.enumerated() {
+            if let again = lists[(i + 1)...].first(where: { $0.parameter == list.parameter }) {
+                throw IMLError("\(list.parameter.option) was given twice (\(list.value) and \(again.value)); give it once.")
+            }
+        }
         guard !sets.isEmpty else {
             guard !lists.isEmpty else {
                 throw IMLError("A sweep needs the values of one setting, e.g. --alpha 0.5,0.75,0.9,1, --batch-size 8,16,32,64,128,256 or --set lr=0.001,0.0003.")
-            }
-            for (i, list) in lists.enumerated() {
-                if let again = lists[(i + 1)...].first(where: { $0.parameter == list.parameter }) {
-                    throw IMLError("\(list.parameter.option) was given twice (\(list.value) and \(again.value)); give it once.")
-                }
             }
             // Beside a list of several values, a single --alpha or --batch-size is an ordinary run option.
             let swept = lists.count == 1 ? lists : lists.filter { $0.value.contains(",") }

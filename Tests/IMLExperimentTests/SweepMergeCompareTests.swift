@@ -162,6 +162,7 @@ final class SweepMergeCompareTests: XCTestCase {
         XCTAssertEqual(message(["--alpha", "0.5,1", "--batch-size", "8,16"]),
                        "--alpha 0.5,1 and --batch-size 8,16 both give values to sweep, but a sweep varies one setting at a time; sweep them separately, or give one of them a single value.")
         XCTAssertEqual(message(["--alpha", "0.5,1", "--alpha", "0.7"]), "--alpha was given twice (0.5,1 and 0.7); give it once.")
+        XCTAssertEqual(message(["--set", "lr=0.1,0.2", "--alpha", "0.5", "--alpha=0.7"]), "--alpha was given twice (0.5 and 0.7); give it once.")
         XCTAssertEqual(message(["--alpha"]), "--alpha needs a value.")
         // Without --set, a single --batch-size is still a sweep of one value, as it always was.
         XCTAssertEqual(try SweepPlan.parse(["--batch-size", "32"]).plan.values, [32])
