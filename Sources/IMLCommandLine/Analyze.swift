@@ -23,6 +23,9 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
     @Option(help: "Cross-validation folds of the probes (grouped by variable).")
     var folds = 5
 
+    @Option(help: "The loss whose gradients the alignment compares: full (every prediction training scores, as the paper's code) or answer (the answer tokens' predictions alone; a model that predicts only answers gives the same for both).")
+    var alignmentLoss = ExampleLoss.full
+
     @Option(help: "L2 strength of the probes' logistic regression, in units of the mean loss on standardised features (scikit-learn's C = 1 / (l2 * rows)).")
     var probeL2: Float = LinearProbe.defaultL2
 
@@ -81,6 +84,7 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
             settings.alongTraining = alongTraining
             settings.folds = folds
             settings.probeL2 = probeL2
+            settings.alignmentLoss = alignmentLoss
             settings.concurrency = threads
             let started = Date()
             try ModelAnalysis.analyze(run: url, config: config, modality: modality, protocolConfig: protocolConfig, settings: settings) {
@@ -91,3 +95,5 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
         }
     }
 }
+
+extension ExampleLoss: ExpressibleByArgument {}

@@ -14,6 +14,7 @@ struct AnalysisReport {
     let end1: Int
     let folds: Int
     let probeL2: Float
+    let alignmentLoss: ExampleLoss
 
     static let seriesOrder = ModelAnalysis.alignedSubsets.map(\.rawValue) + ["control"]
 
@@ -59,6 +60,7 @@ struct AnalysisReport {
     var alignmentJSON: JSON {
         .object([
             ("what", .string("Cosine and dot product between the full-parameter gradient of a stage-2 definition's loss and of each question about the same variable (batch of one each), on the saved stage-1 models; control: the questions of the next variable of the same subset. Stage-2 definitions are never trained on in stage 1.")),
+            ("loss", .string(alignmentLoss.rawValue)), ("loss_meaning", .string(alignmentLoss.meaning)),
             ("seeds", .array(seeds.map { .int(Int($0)) })),
             ("points", .array(points.map { point in
                 var fields: [(String, JSON)] = [("stage", .int(point.stage)), ("epoch", .int(point.epoch))]
@@ -134,7 +136,7 @@ struct AnalysisReport {
 
     func alignmentFigure() throws -> Canvas {
         try Figure.render(title: "\(title): gradient alignment along stage 1",
-                          subtitle: "stage-2 definitions (never trained in stage 1) against questions about their variable; mean over pairs, band: 95% CI over \(seeds.count) seeds",
+                          subtitle: "stage-2 definitions (never trained in stage 1) against questions about their variable\(alignmentLoss == .full ? "" : ", answer tokens' loss only"); mean over pairs, band: 95% CI over \(seeds.count) seeds",
                           panels: [alignmentPanel(metric: "cosine"), alignmentPanel(metric: "dot")], panelWidth: 560, panelHeight: 420)
     }
 
@@ -188,7 +190,7 @@ struct AnalysisReport {
             let parts = Self.seriesOrder.compactMap { name in
                 estimate(name, metric: "cosine", stage: last.stage, epoch: last.epoch).map { "\(name) \(f($0.mean))" }
             }
-            lines.append("gradient alignment at the end of stage 1 (cosine, mean over pairs): " + parts.joined(separator: ", "))
+            lines.append("gradient alignment at the end of stage 1 (cosine, mean over pairs\(alignmentLoss == .full ? "" : ", answer tokens' loss only")): " + parts.joined(separator: ", "))
             if let gap = tagGap(stage: last.stage, epoch: last.epoch) {
                 lines.append("  d1consis − d2consis: \(f(gap.mean)) ± \(f(gap.ci)) (95% CI over \(gap.perSeed.count) seeds)")
             }

@@ -23,6 +23,8 @@ public struct AnalysisSettings: Sendable {
     /// Every saved stage-1 point (false: the end of stage 1 only).
     public var alongTraining = false
     public var folds = 5
+    /// The loss whose gradients the alignment compares.
+    public var alignmentLoss = ExampleLoss.full
     /// L2 strength of the probes (LinearProbe.defaultL2 says why 1e-2).
     public var probeL2 = LinearProbe.defaultL2
     public var concurrency = 1
@@ -92,7 +94,7 @@ public enum ModelAnalysis {
 
         let title = (config["title"].flatMap { if case .string(let s) = $0 { return s } else { return nil } } ?? config.modality)
         let report = AnalysisReport(title: title, seeds: seeds, analyses: analyses, end1: end1, folds: settings.folds,
-                                    probeL2: settings.probeL2)
+                                    probeL2: settings.probeL2, alignmentLoss: settings.alignmentLoss)
         let directory = run.appendingPathComponent(directoryName)
         try AtomicFile.write(report.alignmentJSON.serialized(pretty: true) + "\n", to: directory.appendingPathComponent("alignment.json"))
         try AtomicFile.write(report.probesJSON.serialized(pretty: true) + "\n", to: directory.appendingPathComponent("probes.json"))
@@ -106,7 +108,7 @@ public enum ModelAnalysis {
         var analysis = SeedAnalysis()
         for (model, file) in models {
             try model.load(into: task.parameters, name: file.path)
-            analysis.alignment.append(alignment(task: task, stage: model.stage, epoch: model.epoch))
+            analysis.alignment.append(alignment(task: task, stage: model.stage, epoch: model.epoch, scoring: settings.alignmentLoss))
             if model.stage == 1 && model.epoch == end1 {
                 analysis.probes = try probes(task: task, seed: seed, folds: settings.folds, l2: settings.probeL2)
             }
@@ -130,9 +132,9 @@ public enum ModelAnalysis {
     // MARK: Gradient alignment
 
     /// The gradient of one example's loss alone, all parameters flattened in their fixed order.
-    static func gradient(task: TrainingTask, example: Example, into out: inout [Float]) {
+    static func gradient(task: TrainingTask, example: Example, scoring: ExampleLoss, into out: inout [Float]) {
         task.network.zeroGrad()
-        _ = task.lossAndGradient(of: example)
+        _ = task.lossAndGradient(of: example, scoring: scoring)
         var offset = 0
         for p in task.parameters {
             let g = p.grad.buffer
@@ -155,7 +157,7 @@ public enum ModelAnalysis {
         }
     }
 
-    static func alignment(task: TrainingTask, stage: Int, epoch: Int) -> AlignmentAtPoint {
+    static func alignment(task: TrainingTask, stage: Int, epoch: Int, scoring: ExampleLoss) -> AlignmentAtPoint {
         let instance = task.instance
         let size = task.parameters.reduce(0) { $0 + $1.grad.count }
         var result = AlignmentAtPoint(stage: stage, epoch: epoch)
@@ -166,11 +168,11 @@ public enum ModelAnalysis {
             // Control: the questions of each variable against the previous variable's definition
             // (none when the subset has a single variable).
             let control = definitions.count >= 2
-            if control { gradient(task: task, example: definitions[definitions.count - 1], into: &previous) }
+            if control { gradient(task: task, example: definitions[definitions.count - 1], scoring: scoring, into: &previous) }
             for example in definitions {
-                gradient(task: task, example: example, into: &definition)
+                gradient(task: task, example: example, scoring: scoring, into: &definition)
                 for q in questions(of: instance.entities[example.entity]) {
-                    gradient(task: task, example: q, into: &question)
+                    gradient(task: task, example: q, scoring: scoring, into: &question)
                     let same = dotAndCosine(definition, question)
                     result.cosines[subset.rawValue, default: []].append(same.cosine)
                     result.dots[subset.rawValue, default: []].append(same.dot)

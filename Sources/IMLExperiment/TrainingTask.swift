@@ -30,10 +30,24 @@ public protocol TrainingTask: AnyObject {
 
     // For `analyze` (gradient alignment and probes on saved models):
     /// The loss of `example` alone (any protocol example, trained on or not), scored as training
-    /// scores it, accumulating its gradient into the parameters' gradients.
-    func lossAndGradient(of example: Example) -> Float
+    /// scores it (`.full`) or on its answers alone (`.answer`), accumulating its gradient into the
+    /// parameters' gradients.
+    func lossAndGradient(of example: Example, scoring: ExampleLoss) -> Float
     /// The activations of every probed layer for each question of `set`, in the network's order.
     func probeFeatures(_ set: EvalSet) -> [ProbeLayer]
+}
+
+/// Which predictions an example's loss scores in `analyze`'s gradient alignment.
+public enum ExampleLoss: String, CaseIterable, Sendable {
+    /// Every prediction training scores (for a document, every next token, as the paper's code does).
+    case full
+    /// Only the predictions of attribute values; for a model that predicts nothing else, the same as full.
+    case answer
+
+    /// How alignment.json and the figures name it.
+    public var meaning: String {
+        self == .full ? "the loss training uses, every prediction" : "the loss of the answers (attribute values) alone"
+    }
 }
 
 /// One layer's activations for a list of inputs: [count, dimension], row-major.

@@ -192,14 +192,18 @@ public final class TextTask: TrainingTask {
 
     // MARK: Analyses
 
-    /// The mean next-token loss over the example's documents (a definition's T, a question's one).
-    public func lossAndGradient(of example: Example) -> Float {
+    /// The mean next-token loss over the example's documents (a definition's T, a question's one),
+    /// or, scoring `.answer`, over the answer tokens among the targets alone.
+    public func lossAndGradient(of example: Example, scoring: ExampleLoss) -> Float {
         let documents = renderer.documents(of: example)
         let length = (documents.map(\.count).max() ?? 1) - 1
         var inputs: [Int32] = [], targets: [Int32] = []
         for document in documents {
             for t in 0..<length { inputs.append(t < document.count ? document[t] : TextVocabulary.pad) }
-            for t in 1...length { targets.append(t < document.count ? document[t] : -1) }
+            for t in 1...length {
+                let scored = t < document.count && (scoring == .full || renderer.vocabulary.answerClass(of: document[t]) != nil)
+                targets.append(scored ? document[t] : -1)
+            }
         }
         let logits = model.forward(tokens: inputs, batch: documents.count, length: length)
         let value = loss.forward(logits: logits, rows: targets.count, classes: model.config.vocabularySize, targets: targets)

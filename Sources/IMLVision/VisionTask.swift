@@ -179,7 +179,8 @@ public final class VisionTask: TrainingTask {
 
     // MARK: Analyses
 
-    public func lossAndGradient(of example: Example) -> Float {
+    /// The network predicts answers only, so both scorings are its classification loss.
+    public func lossAndGradient(of example: Example, scoring _: ExampleLoss) -> Float {
         renderer.render(example).withUnsafeBufferPointer { loadInput($0, rows: [0]) }
         let logits = model.forward(input)
         let value = loss.forward(logits: logits, rows: heads, classes: classes, targets: example.targets,

@@ -21,7 +21,7 @@ final class HookedTask: TrainingTask {
         return loss
     }
     func predict(_ set: EvalSet) -> [Int] { inner.predict(set) }
-    func lossAndGradient(of example: Example) -> Float { inner.lossAndGradient(of: example) }
+    func lossAndGradient(of example: Example, scoring: ExampleLoss) -> Float { inner.lossAndGradient(of: example, scoring: scoring) }
     func probeFeatures(_ set: EvalSet) -> [ProbeLayer] { inner.probeFeatures(set) }
 }
 

@@ -59,7 +59,8 @@ final class LookupTask: TrainingTask {
         return value
     }
 
-    func lossAndGradient(of example: Example) -> Float {
+    /// A lookup table predicts answers only: both scorings are the same loss.
+    func lossAndGradient(of example: Example, scoring _: ExampleLoss) -> Float {
         let logits = load([(example.entity, example.tag)])
         let value = loss.forward(logits: logits, rows: instance.config.attributes, classes: instance.config.classes,
                                  targets: example.targets, groupSize: instance.config.attributes)

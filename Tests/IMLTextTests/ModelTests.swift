@@ -143,7 +143,7 @@ final class TextTaskTests: XCTestCase {
             let expected = task.lossAndGradient(stage: 1, examples: [i])
             let expectedGrads = task.parameters.map { $0.grad.array }
             task.network.zeroGrad()
-            XCTAssertEqual(task.lossAndGradient(of: examples[i]), expected, accuracy: 1e-6 * abs(expected))
+            XCTAssertEqual(task.lossAndGradient(of: examples[i], scoring: .full), expected, accuracy: 1e-6 * abs(expected))
             for (p, e) in zip(task.parameters, expectedGrads) {
                 let scale = e.map(abs).max()! + 1e-12
                 for (g, x) in zip(p.grad.array, e) { XCTAssertEqual(g, x, accuracy: 1e-5 * scale, p.name) }
@@ -159,6 +159,36 @@ final class TextTaskTests: XCTestCase {
         let streams = task.model.residualStreams(tokens: prompt, batch: 1, length: p)
         for (a, b) in zip(layers[2 * p - 1].values[(2 * 32)..<(3 * 32)], streams[1][((p - 1) * 32)..<(p * 32)]) {
             XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b)))
+        }
+    }
+
+    /// Scoring answers only, a question's loss is the cross-entropy of its answer after the prompt
+    /// (what evaluation predicts from), and a definition's the mean over its T answers; the
+    /// gradient then differs from the full loss's.
+    func testAnswerScoringKeepsOnlyTheAnswerPredictions() throws {
+        let task = try makeTask(unit: .examples)
+        let examples = task.instance.trainingSet(stage: 1)
+        func crossEntropy(after prompt: [Int32], answer: Int32) -> Float {
+            let logits = task.model.lastPositionLogits(tokens: prompt, batch: 1, length: prompt.count).array
+            let top = logits.max()!
+            return log(logits.map { exp($0 - top) }.reduce(0, +)) + top - logits[Int(answer)]
+        }
+        let p = task.renderer.promptLength
+        for example in [examples.first { $0.kind == .question }!, examples.first { $0.kind == .definition }!] {
+            let documents = task.renderer.documents(of: example)
+            var expected: Float = 0
+            for document in documents {
+                // The answer is the one target that is an answer token.
+                let t = try XCTUnwrap(document.indices.dropFirst().first { task.renderer.vocabulary.answerClass(of: document[$0]) != nil })
+                if example.kind == .question { XCTAssertEqual(t, p) }
+                expected += crossEntropy(after: Array(document[..<t]), answer: document[t]) / Float(documents.count)
+            }
+            task.network.zeroGrad()
+            XCTAssertEqual(task.lossAndGradient(of: example, scoring: .answer), expected, accuracy: 1e-5 * expected)
+            let answerGradient = task.parameters.flatMap { $0.grad.array }
+            task.network.zeroGrad()
+            _ = task.lossAndGradient(of: example, scoring: .full)
+            XCTAssertNotEqual(task.parameters.flatMap { $0.grad.array }, answerGradient)
         }
     }
 

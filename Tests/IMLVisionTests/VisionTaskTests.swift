@@ -106,7 +106,11 @@ final class VisionTaskTests: XCTestCase {
             let expected = task.lossAndGradient(stage: 1, examples: [i])
             let expectedGrads = task.parameters.map { $0.grad.array }
             task.network.zeroGrad()
-            XCTAssertEqual(task.lossAndGradient(of: examples[i]), expected)
+            XCTAssertEqual(task.lossAndGradient(of: examples[i], scoring: .full), expected)
+            XCTAssertEqual(task.parameters.map { $0.grad.array }, expectedGrads)
+            // The image model predicts answers only: scoring answers alone changes nothing.
+            task.network.zeroGrad()
+            XCTAssertEqual(task.lossAndGradient(of: examples[i], scoring: .answer), expected)
             XCTAssertEqual(task.parameters.map { $0.grad.array }, expectedGrads)
         }
         let set = task.instance.stage1Eval.first { $0.subset == .qd1consis }!

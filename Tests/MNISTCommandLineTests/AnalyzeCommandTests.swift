@@ -25,6 +25,19 @@ extension BadInputTests {
             return json?["l2"] as? Double
         }
         XCTAssertEqual(try recordedL2(), 0.01)
+
+        // The image model predicts answers only, so scoring answers alone gives the same alignment.
+        func alignment() throws -> [String: Any] {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: analysis.appendingPathComponent("alignment.json"))) as? [String: Any])
+        }
+        let full = try alignment()
+        XCTAssertEqual(full["loss"] as? String, "full")
+        let answer = try mnistIML(arguments + ["--alignment-loss", "answer"])
+        XCTAssertEqual(answer.status, 0, answer.stderr)
+        XCTAssertTrue(answer.stderr.contains("(cosine, mean over pairs, answer tokens' loss only)"), answer.stderr)
+        let answerOnly = try alignment()
+        XCTAssertEqual(answerOnly["loss"] as? String, "answer")
+        XCTAssertEqual(answerOnly["points"] as? NSArray, full["points"] as? NSArray)
         let strong = try mnistIML(arguments + ["--probe-l2", "100"])
         XCTAssertEqual(strong.status, 0, strong.stderr)
         XCTAssertEqual(try recordedL2(), 100)
