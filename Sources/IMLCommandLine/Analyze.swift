@@ -10,7 +10,7 @@ import IMLExperiment
 public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
     public static var configuration: CommandConfiguration {
         CommandConfiguration(commandName: "analyze",
-                             abstract: "Gradient alignment and linear probes on a finished run's saved models; writes RUN/analysis/.",
+                             abstract: "Gradient alignment and linear probes on a finished run's saved models; writes RUN/analysis/ (RUN/analysis-answer/ with --alignment-loss answer).",
                              discussion: "Writes alignment.json, probes.json, alignment.png and probes.png. The alignment is computed at the end of stage 1, or with --along-training at every stage-1 point the run saved (run --save-every K); the probes at the end of stage 1.")
     }
 
@@ -91,7 +91,7 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
                 FileHandle.standardError.write(Data(($0 + "\n").utf8))
             }
             print(String(format: "analysis in %.1f s; outputs in %@", Date().timeIntervalSince(started),
-                         url.appendingPathComponent(ModelAnalysis.directoryName).path))
+                         url.appendingPathComponent(ModelAnalysis.directoryName(alignmentLoss)).path))
         }
     }
 }

@@ -206,11 +206,13 @@ struct AnalysisReport {
 
 /// The README's tables of a committed analysis (results/published/NAME/analysis/*.json): the
 /// alignment at the end of stage 1 per subset, and the probes per layer (per layer and prompt
-/// position for sequence models).
+/// position for sequence models). With the answers' loss (analysis-answer/), the alignment alone:
+/// the probes do not depend on the loss.
 public enum AnalysisTables {
-    public static func render(run: URL) throws -> [String] {
+    public static func render(run: URL, loss: ExampleLoss = .full) throws -> [String] {
+        let directory = run.appendingPathComponent(ModelAnalysis.directoryName(loss))
         func read(_ name: String) throws -> JSON {
-            let file = run.appendingPathComponent(ModelAnalysis.directoryName).appendingPathComponent(name)
+            let file = directory.appendingPathComponent(name)
             guard let data = FileManager.default.contents(atPath: file.path) else {
                 throw IMLError("\(file.path) is missing; analyze the run again (scripts/reproduce-results.sh \(run.lastPathComponent)).")
             }
@@ -225,10 +227,11 @@ public enum AnalysisTables {
         let alignment = try read("alignment.json"), probes = try read("probes.json")
         guard case .array(let points)? = alignment["points"], let last = points.last(where: { $0["stage"] == .int(1) }) ?? points.last,
               case .array(let seeds)? = alignment["seeds"] else {
-            throw IMLError("\(run.path)/analysis/alignment.json has no points; analyze the run again.")
+            throw IMLError("\(directory.path)/alignment.json has no points; analyze the run again.")
         }
         let epoch = number(last["epoch"]).map { String(Int($0)) } ?? "?"
-        var lines = ["| gradients of | cosine with their questions' (stage-1 epoch \(epoch), mean ± 95% CI over \(seeds.count) seeds) | dot product |",
+        let gradients = loss == .full ? "gradients of" : "gradients of the answers' loss of"
+        var lines = ["| \(gradients) | cosine with their questions' (stage-1 epoch \(epoch), mean ± 95% CI over \(seeds.count) seeds) | dot product |",
                      "|---|---|---|"]
         let names = ["d1consis": "d1consis definitions (tag 1)", "d2consis": "d2consis definitions (tag 2)",
                      "d3consis": "d3consis definitions (tag 3, never seen)", "control": "control: another variable's definition"]
@@ -239,7 +242,7 @@ public enum AnalysisTables {
         if let gap = last["d1consis_minus_d2consis_cosine"] {
             lines.append("| **d1consis − d2consis** | **\(cell(gap))** | |")
         }
-        guard case .array(let layers)? = probes["layers"], !layers.isEmpty else { return lines }
+        guard loss == .full, case .array(let layers)? = probes["layers"], !layers.isEmpty else { return lines }
         lines.append("")
         let positions = layers.compactMap { number($0["position"]).map(Int.init) }
         if positions.isEmpty {

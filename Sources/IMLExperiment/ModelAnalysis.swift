@@ -4,7 +4,9 @@
 // each question q about the same variable, the cosine (and dot product) of the full-parameter
 // gradients of their losses, each on that one example. Per subset (d1consis: tag 1, d2consis:
 // tag 2, d3consis: tag 3) and a control that pairs each definition with the questions about the
-// next variable of its subset. Along stage 1 at every saved point.
+// next variable of its subset. Along stage 1 at every saved point. The loss is the one training
+// uses, or the answers' alone (`--alignment-loss answer`, written to analysis-answer/ so that
+// both stay side by side).
 //
 // Linear probes. At the end of stage 1, a layer's activations for the held-out questions of
 // qd1consis (label 1) and qd2incons (label 0): can a linear read-out tell which tag defined the
@@ -46,9 +48,14 @@ struct SeedAnalysis {
 
 public enum ModelAnalysis {
     public static let directoryName = "analysis"
+    /// Where the analysis with `loss` goes: analysis/ for the training loss, analysis-answer/ else.
+    public static func directoryName(_ loss: ExampleLoss) -> String {
+        loss == .full ? directoryName : directoryName + "-" + loss.rawValue
+    }
     public static let alignedSubsets: [Subset] = [.d1consis, .d2consis, .d3consis]
 
-    /// Analyses the saved models of every seed of the run in `run` and writes analysis/.
+    /// Analyses the saved models of every seed of the run in `run` and writes analysis/ (or
+    /// analysis-answer/, see directoryName(_:)).
     public static func analyze(run: URL, config: RunConfig, modality: Modality, protocolConfig: ProtocolConfig,
                                settings: AnalysisSettings, log: @escaping (String) -> Void) throws {
         let seeds = config.seeds
@@ -95,7 +102,7 @@ public enum ModelAnalysis {
         let title = (config["title"].flatMap { if case .string(let s) = $0 { return s } else { return nil } } ?? config.modality)
         let report = AnalysisReport(title: title, seeds: seeds, analyses: analyses, end1: end1, folds: settings.folds,
                                     probeL2: settings.probeL2, alignmentLoss: settings.alignmentLoss)
-        let directory = run.appendingPathComponent(directoryName)
+        let directory = run.appendingPathComponent(directoryName(settings.alignmentLoss))
         try AtomicFile.write(report.alignmentJSON.serialized(pretty: true) + "\n", to: directory.appendingPathComponent("alignment.json"))
         try AtomicFile.write(report.probesJSON.serialized(pretty: true) + "\n", to: directory.appendingPathComponent("probes.json"))
         try report.alignmentFigure().writePNG(to: directory.appendingPathComponent("alignment.png"))

@@ -66,7 +66,15 @@ public enum PublishedResults {
             let runs = try words.dropFirst().map { try PublishedRun(directory: base.appendingPathComponent($0)) }
             return Comparison.table(runs, names: runs.map(\.name))
         case "analysis":
-            return try AnalysisTables.render(run: base.appendingPathComponent(words[1]))
+            // "analysis NAME" or "analysis NAME answer" (the alignment on the answers' loss).
+            var loss = ExampleLoss.full
+            if words.count > 2 {
+                guard let named = ExampleLoss(rawValue: words[2]) else {
+                    throw IMLError("README marker \"\(spec)\": \(words[2]) is not a loss; use analysis NAME or analysis NAME answer.")
+                }
+                loss = named
+            }
+            return try AnalysisTables.render(run: base.appendingPathComponent(words[1]), loss: loss)
         case "against":
             guard words.count >= 3 else { throw IMLError("README marker \"\(spec)\" needs a config key and at least one run, e.g. against parameters mnist-default.") }
             let names = Array(words.dropFirst(2))

@@ -137,6 +137,33 @@ final class AnalysisTests: XCTestCase {
         XCTAssertEqual(endPoints[0].serialized(), points[2].serialized())
     }
 
+    /// The answers' loss goes to analysis-answer/, beside the training loss's analysis/, and its
+    /// README table is the alignment alone.
+    func testAnswerLossAnalysisIsWrittenBesideTheFullOne() throws {
+        let (run, experiment) = try toyRun("run", saveEvery: 2)
+        let config = try RunConfig.read(RunDirectory(url: run))
+        var settings = AnalysisSettings()
+        settings.folds = 3
+        try ModelAnalysis.analyze(run: run, config: config, modality: experiment.modality, protocolConfig: experiment.protocolConfig,
+                                  settings: settings) { _ in }
+        let full = run.appendingPathComponent("analysis/alignment.json")
+        let before = try Data(contentsOf: full)
+        settings.alignmentLoss = .answer
+        try ModelAnalysis.analyze(run: run, config: config, modality: experiment.modality, protocolConfig: experiment.protocolConfig,
+                                  settings: settings) { _ in }
+        XCTAssertEqual(try Data(contentsOf: full), before, "the full-loss analysis stays as it was")
+        let answer = try JSON.read(Substring(String(decoding: try Data(contentsOf: run.appendingPathComponent("analysis-answer/alignment.json")), as: UTF8.self)))
+        XCTAssertEqual(answer["loss"], .string("answer"))
+        // The toy model predicts answers only, so both losses give the same points.
+        let fullJSON = try JSON.read(Substring(String(decoding: before, as: UTF8.self)))
+        XCTAssertEqual(answer["points"], fullJSON["points"])
+
+        let table = try AnalysisTables.render(run: run, loss: .answer)
+        XCTAssertTrue(table[0].hasPrefix("| gradients of the answers' loss of | cosine with their questions' (stage-1 epoch 4"), table[0])
+        XCTAssertFalse(table.contains { $0.contains("probe") }, "\(table)")
+        XCTAssertTrue(try AnalysisTables.render(run: run).contains { $0.contains("probe accuracy") })
+    }
+
     func testAnalysisRefusesARunWithoutSavedModelsNamingTheFix() throws {
         let (run, experiment) = try toyRun("run", saveEvery: nil)
         try FileManager.default.removeItem(at: run.appendingPathComponent(RunModels.directoryName))
