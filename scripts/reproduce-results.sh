@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reruns every run the README quotes, into results/published/<name>/, on the pinned Haswell
 # OpenBLAS kernel (any x86-64 processor with AVX2 gives the same bytes). config.json and
-# summary.json of each (and analysis/*.json of the analysed ones) are committed; then `swift run iml-compare --readme README.md` rewrites the README's tables.
+# summary.json of each (and analysis/*.json, analysis-answer/alignment.json of the analysed ones) are committed; then `swift run iml-compare --readme README.md` rewrites the README's tables.
 # Usage: scripts/reproduce-results.sh [NAME...]   (default: all, in this order; about 7 hours
 # on 2 cores). Needs MNIST (see README). Runs that already finished are skipped.
 set -euo pipefail
@@ -73,6 +73,13 @@ for name in "${analysed[@]}"; do
   if [ -f "$out/$name/summary.json" ] && [ ! -f "$out/$name/analysis/alignment.json" ]; then
     echo "== $name: analyze --along-training" >&2
     $tool analyze "$out/$name" --along-training > /dev/null
+  fi
+done
+# The text alignment on the answers' loss alone (analysis-answer/ beside analysis/).
+for name in text-default text-order-tve; do
+  if [ -f "$out/$name/summary.json" ] && [ ! -f "$out/$name/analysis-answer/alignment.json" ]; then
+    echo "== $name: analyze --along-training --alignment-loss answer" >&2
+    $bin/text-iml analyze "$out/$name" --along-training --alignment-loss answer > /dev/null
   fi
 done
 # Merged runs: ten and twenty MNIST seeds, twenty text seeds, five double-width seeds.

@@ -224,7 +224,7 @@ public enum AnalysisTables {
             let ci = number(estimate?["ci95_seeds"])
             return String(format: "%.\(digits)f", mean) + (ci.map { String(format: " ± %.\(digits)f", $0) } ?? "")
         }
-        let alignment = try read("alignment.json"), probes = try read("probes.json")
+        let alignment = try read("alignment.json")
         guard case .array(let points)? = alignment["points"], let last = points.last(where: { $0["stage"] == .int(1) }) ?? points.last,
               case .array(let seeds)? = alignment["seeds"] else {
             throw IMLError("\(directory.path)/alignment.json has no points; analyze the run again.")
@@ -242,7 +242,7 @@ public enum AnalysisTables {
         if let gap = last["d1consis_minus_d2consis_cosine"] {
             lines.append("| **d1consis − d2consis** | **\(cell(gap))** | |")
         }
-        guard loss == .full, case .array(let layers)? = probes["layers"], !layers.isEmpty else { return lines }
+        guard loss == .full, case .array(let layers)? = try read("probes.json")["layers"], !layers.isEmpty else { return lines }
         lines.append("")
         let positions = layers.compactMap { number($0["position"]).map(Int.init) }
         if positions.isEmpty {
