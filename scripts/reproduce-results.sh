@@ -76,7 +76,7 @@ for name in "${analysed[@]}"; do
   fi
 done
 # The text alignment on the answers' loss alone (analysis-answer/ beside analysis/).
-for name in text-default text-order-tve; do
+for name in text-default text-order-tve text-analysis-examples text-order-tve-examples; do
   if [ -f "$out/$name/summary.json" ] && [ ! -f "$out/$name/analysis-answer/alignment.json" ]; then
     echo "== $name: analyze --along-training --alignment-loss answer" >&2
     $bin/text-iml analyze "$out/$name" --along-training --alignment-loss answer > /dev/null
