@@ -75,7 +75,15 @@ for name in "${analysed[@]}"; do
     $tool analyze "$out/$name" --along-training > /dev/null
   fi
 done
-# The text alignment on the answers' loss alone (analysis-answer/ beside analysis/).
+# The text alignment on the answers' loss alone (analysis-answer/ beside analysis/), also at the
+# end of stage 1 of the four other word orders.
+for order in vet tev evt etv; do
+  run="$out/text-sweep-order-documents/order=$order"
+  if [ -f "$run/summary.json" ] && [ ! -f "$run/analysis-answer/alignment.json" ]; then
+    echo "== text-sweep-order-documents/order=$order: analyze --alignment-loss answer" >&2
+    $bin/text-iml analyze "$run" --alignment-loss answer > /dev/null
+  fi
+done
 for name in text-default text-order-tve text-analysis-examples text-order-tve-examples; do
   if [ -f "$out/$name/summary.json" ] && [ ! -f "$out/$name/analysis-answer/alignment.json" ]; then
     echo "== $name: analyze --along-training --alignment-loss answer" >&2

@@ -209,29 +209,52 @@ struct AnalysisReport {
 /// position for sequence models). With the answers' loss (analysis-answer/), the alignment alone:
 /// the probes do not depend on the loss.
 public enum AnalysisTables {
-    public static func render(run: URL, loss: ExampleLoss = .full) throws -> [String] {
-        let directory = run.appendingPathComponent(ModelAnalysis.directoryName(loss))
-        func read(_ name: String) throws -> JSON {
-            let file = directory.appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: file.path) else {
-                throw IMLError("\(file.path) is missing; analyze the run again (scripts/reproduce-results.sh \(run.lastPathComponent)).")
-            }
-            return try RunFileText.parse(data, path: file.path, fix: "analyze the run again")
+    static func read(_ name: String, of run: URL, loss: ExampleLoss) throws -> JSON {
+        let file = run.appendingPathComponent(ModelAnalysis.directoryName(loss)).appendingPathComponent(name)
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw IMLError("\(file.path) is missing; analyze the run again (scripts/reproduce-results.sh \(run.lastPathComponent)).")
         }
-        func number(_ json: JSON?) -> Double? { json?.numberValue }
-        func cell(_ estimate: JSON?, digits: Int = 3) -> String {
-            guard let mean = number(estimate?["mean"]) else { return "–" }
-            let ci = number(estimate?["ci95_seeds"])
-            return String(format: "%.\(digits)f", mean) + (ci.map { String(format: " ± %.\(digits)f", $0) } ?? "")
-        }
-        let alignment = try read("alignment.json")
+        return try RunFileText.parse(data, path: file.path, fix: "analyze the run again")
+    }
+
+    static func number(_ json: JSON?) -> Double? { json?.numberValue }
+
+    static func cell(_ estimate: JSON?, digits: Int = 3) -> String {
+        guard let mean = number(estimate?["mean"]) else { return "–" }
+        let ci = number(estimate?["ci95_seeds"])
+        return String(format: "%.\(digits)f", mean) + (ci.map { String(format: " ± %.\(digits)f", $0) } ?? "")
+    }
+
+    /// The last stage-1 point of a run's alignment.json, and its number of seeds.
+    static func endOfStage1(_ run: URL, loss: ExampleLoss) throws -> (point: JSON, seeds: Int) {
+        let alignment = try read("alignment.json", of: run, loss: loss)
         guard case .array(let points)? = alignment["points"], let last = points.last(where: { $0["stage"] == .int(1) }) ?? points.last,
               case .array(let seeds)? = alignment["seeds"] else {
-            throw IMLError("\(directory.path)/alignment.json has no points; analyze the run again.")
+            throw IMLError("\(run.path)/\(ModelAnalysis.directoryName(loss))/alignment.json has no points; analyze the run again.")
         }
+        return (last, seeds.count)
+    }
+
+    /// One row per run: its IML effect beside the alignment of each subset at the end of stage 1
+    /// and the tag gap, so that runs of different settings (word orders, batch sizes) line up.
+    public static func gaps(runs: [URL], names: [String], loss: ExampleLoss) throws -> [String] {
+        var lines = ["| run | IML effect (stage 2) | cosine d1consis | d2consis | d3consis | control | **d1consis − d2consis** |",
+                     "|---|---|---|---|---|---|---|"]
+        for (run, name) in zip(runs, names) {
+            let effect = try PublishedRun(directory: run).summary.imlEffect
+            let (last, _) = try endOfStage1(run, loss: loss)
+            let cosines = AnalysisReport.seriesOrder.map { cell(last[$0]?["cosine"]) }
+            lines.append("| \(name) | " + (effect.map { String(format: "%.3f ± %.3f", $0.mean, $0.ci95) } ?? "–") + " | "
+                         + cosines.joined(separator: " | ") + " | **\(cell(last["d1consis_minus_d2consis_cosine"]))** |")
+        }
+        return lines
+    }
+
+    public static func render(run: URL, loss: ExampleLoss = .full) throws -> [String] {
+        let (last, seedCount) = try endOfStage1(run, loss: loss)
         let epoch = number(last["epoch"]).map { String(Int($0)) } ?? "?"
         let gradients = loss == .full ? "gradients of" : "gradients of the answers' loss of"
-        var lines = ["| \(gradients) | cosine with their questions' (stage-1 epoch \(epoch), mean ± 95% CI over \(seeds.count) seeds) | dot product |",
+        var lines = ["| \(gradients) | cosine with their questions' (stage-1 epoch \(epoch), mean ± 95% CI over \(seedCount) seeds) | dot product |",
                      "|---|---|---|"]
         let names = ["d1consis": "d1consis definitions (tag 1)", "d2consis": "d2consis definitions (tag 2)",
                      "d3consis": "d3consis definitions (tag 3, never seen)", "control": "control: another variable's definition"]
@@ -242,7 +265,7 @@ public enum AnalysisTables {
         if let gap = last["d1consis_minus_d2consis_cosine"] {
             lines.append("| **d1consis − d2consis** | **\(cell(gap))** | |")
         }
-        guard loss == .full, case .array(let layers)? = try read("probes.json")["layers"], !layers.isEmpty else { return lines }
+        guard loss == .full, case .array(let layers)? = try read("probes.json", of: run, loss: loss)["layers"], !layers.isEmpty else { return lines }
         lines.append("")
         let positions = layers.compactMap { number($0["position"]).map(Int.init) }
         if positions.isEmpty {

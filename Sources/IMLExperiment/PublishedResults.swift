@@ -38,12 +38,13 @@ public enum PublishedResults {
     public static let directory = "results/published"
     static let open = "<!-- results: ", close = "<!-- /results -->"
 
-    /// The table lines that `spec` ("summary NAME", "sweep NAME", "compare NAME...") stands for.
+    /// The table lines that `spec` ("summary NAME", "sweep NAME", "compare NAME...", "analysis NAME
+    /// [answer]", "gaps LOSS NAME...", "against KEY NAME...") stands for.
     public static func render(_ spec: String, root: URL) throws -> [String] {
         let words = spec.split(separator: " ").map(String.init)
         let base = root.appendingPathComponent(directory)
         guard let kind = words.first, words.count >= 2 else {
-            throw IMLError("README marker \"\(spec)\" needs a kind (summary, sweep, compare, analysis, against) and a run name.")
+            throw IMLError("README marker \"\(spec)\" needs a kind (summary, sweep, compare, analysis, gaps, against) and a run name.")
         }
         switch kind {
         case "summary":
@@ -75,13 +76,20 @@ public enum PublishedResults {
                 loss = named
             }
             return try AnalysisTables.render(run: base.appendingPathComponent(words[1]), loss: loss)
+        case "gaps":
+            // "gaps LOSS NAME...": each run's IML effect beside its alignment at the end of stage 1.
+            guard words.count >= 3, let loss = ExampleLoss(rawValue: words[1]) else {
+                throw IMLError("README marker \"\(spec)\" needs a loss (full or answer) and at least one run, e.g. gaps answer text-default.")
+            }
+            let names = Array(words.dropFirst(2))
+            return try AnalysisTables.gaps(runs: names.map { base.appendingPathComponent($0) }, names: names, loss: loss)
         case "against":
             guard words.count >= 3 else { throw IMLError("README marker \"\(spec)\" needs a config key and at least one run, e.g. against parameters mnist-default.") }
             let names = Array(words.dropFirst(2))
             let runs = try names.map { try PublishedRun(directory: base.appendingPathComponent($0)) }
             return try AgainstReport.table(runs, names: names, key: words[1])
         default:
-            throw IMLError("README marker \"\(spec)\": unknown kind \(kind); use summary, sweep, compare, analysis or against.")
+            throw IMLError("README marker \"\(spec)\": unknown kind \(kind); use summary, sweep, compare, analysis, gaps or against.")
         }
     }
 

@@ -259,5 +259,13 @@ final class PublishedResultsTests: XCTestCase {
         XCTAssertEqual(try PublishedResults.rendered(readme: against, root: root).components(separatedBy: "\n").dropFirst().dropLast(),
                        ArraySlice(try AgainstReport.table([try PublishedRun(directory: run)], names: ["toy"], key: "entities")))
         XCTAssertThrowsError(try PublishedResults.rendered(readme: "<!-- results: against entities -->\n<!-- /results -->", root: root))
+        // A gaps block names its loss, and a run without that analysis says how to make it.
+        func message(_ spec: String) -> String? {
+            do { _ = try PublishedResults.render(spec, root: root); return nil } catch { return (error as? IMLError)?.message }
+        }
+        XCTAssertEqual(message("gaps sideways toy"), "README marker \"gaps sideways toy\" needs a loss (full or answer) and at least one run, e.g. gaps answer text-default.")
+        XCTAssertEqual(message("gaps answer toy"),
+                       "\(run.path)/analysis-answer/alignment.json is missing; analyze the run again (scripts/reproduce-results.sh toy).")
+        XCTAssertEqual(message("analysis toy answered"), "README marker \"analysis toy answered\": answered is not a loss; use analysis NAME or analysis NAME answer.")
     }
 }
