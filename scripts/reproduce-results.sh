@@ -76,11 +76,11 @@ for name in "${analysed[@]}"; do
   fi
 done
 # The text alignment on the answers' loss alone (analysis-answer/ beside analysis/), also at the
-# end of stage 1 of the four other word orders.
-for order in vet tev evt etv; do
-  run="$out/text-sweep-order-documents/order=$order"
+# end of stage 1 of the four other word orders and of the four other model sizes.
+for point in text-sweep-order-documents/order={vet,tev,evt,etv} text-sweep-width/width={64,256} text-sweep-layers/layers={1,4}; do
+  run="$out/$point"
   if [ -f "$run/summary.json" ] && [ ! -f "$run/analysis-answer/alignment.json" ]; then
-    echo "== text-sweep-order-documents/order=$order: analyze --alignment-loss answer" >&2
+    echo "== $point: analyze --alignment-loss answer" >&2
     $bin/text-iml analyze "$run" --alignment-loss answer > /dev/null
   fi
 done
