@@ -220,7 +220,9 @@ public enum AnalysisTables {
     static func number(_ json: JSON?) -> Double? { json?.numberValue }
 
     static func cell(_ estimate: JSON?, digits: Int = 3) -> String {
-        guard let mean = number(estimate?["mean"]) else { return "–" }
+        guard var mean = number(estimate?["mean"]) else { return "–" }
+        // A mean that rounds to zero reads 0.000, not -0.000.
+        if abs(mean) < 0.5 * pow(10, -Double(digits)) { mean = 0 }
         let ci = number(estimate?["ci95_seeds"])
         return String(format: "%.\(digits)f", mean) + (ci.map { String(format: " ± %.\(digits)f", $0) } ?? "")
     }
