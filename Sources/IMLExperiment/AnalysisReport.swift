@@ -12,9 +12,11 @@ struct AnalysisReport {
     let seeds: [UInt64]
     let analyses: [SeedAnalysis]
     let end1: Int
-    let folds: Int
-    let probeL2: Float
-    let alignmentLoss: ExampleLoss
+    let settings: AnalysisSettings
+    var folds: Int { settings.folds }
+    var alignmentLoss: ExampleLoss { settings.alignmentLoss }
+    /// How the figures and the log name a loss other than the training one.
+    var lossNote: String { alignmentLoss == .full ? "" : ", answer tokens' loss only" }
 
     static let seriesOrder = ModelAnalysis.alignedSubsets.map(\.rawValue) + ["control"]
 
@@ -95,7 +97,7 @@ struct AnalysisReport {
         }
         return .object([
             ("what", .string("L2-regularised logistic regression on a layer's activations for the held-out questions of qd1consis (label 1) and qd2incons (label 0), at the end of stage 1: does the layer tell which tag defined the question's variable? Classes balanced, \(folds)-fold cross-validation with folds grouped by variable; control: the same probe on labels shuffled across variables. Chance 0.5.")),
-            ("stage", .int(1)), ("epoch", .int(end1)), ("folds", .int(folds)), ("l2", .number(Double("\(probeL2)") ?? .nan)),
+            ("stage", .int(1)), ("epoch", .int(end1)), ("folds", .int(folds)), ("l2", .number(Double("\(settings.probeL2)") ?? .nan)),
             ("seeds", .array(seeds.map { .int(Int($0)) })),
             ("layers", .array(probeRows.map { row in
                 .object([("layer", .string(row.layer.layer)), ("position", row.layer.position.map { .int($0) } ?? .null),
@@ -136,7 +138,7 @@ struct AnalysisReport {
 
     func alignmentFigure() throws -> Canvas {
         try Figure.render(title: "\(title): gradient alignment along stage 1",
-                          subtitle: "stage-2 definitions (never trained in stage 1) against questions about their variable\(alignmentLoss == .full ? "" : ", answer tokens' loss only"); mean over pairs, band: 95% CI over \(seeds.count) seeds",
+                          subtitle: "stage-2 definitions (never trained in stage 1) against questions about their variable\(lossNote); mean over pairs, band: 95% CI over \(seeds.count) seeds",
                           panels: [alignmentPanel(metric: "cosine"), alignmentPanel(metric: "dot")], panelWidth: 560, panelHeight: 420)
     }
 
@@ -190,7 +192,7 @@ struct AnalysisReport {
             let parts = Self.seriesOrder.compactMap { name in
                 estimate(name, metric: "cosine", stage: last.stage, epoch: last.epoch).map { "\(name) \(f($0.mean))" }
             }
-            lines.append("gradient alignment at the end of stage 1 (cosine, mean over pairs\(alignmentLoss == .full ? "" : ", answer tokens' loss only")): " + parts.joined(separator: ", "))
+            lines.append("gradient alignment at the end of stage 1 (cosine, mean over pairs\(lossNote)): " + parts.joined(separator: ", "))
             if let gap = tagGap(stage: last.stage, epoch: last.epoch) {
                 lines.append("  d1consis − d2consis: \(f(gap.mean)) ± \(f(gap.ci)) (95% CI over \(gap.perSeed.count) seeds)")
             }
@@ -246,7 +248,7 @@ public enum AnalysisTables {
             let effect = try PublishedRun(directory: run).summary.imlEffect
             let (last, _) = try endOfStage1(run, loss: loss)
             let cosines = AnalysisReport.seriesOrder.map { cell(last[$0]?["cosine"]) }
-            lines.append("| \(name) | " + (effect.map { String(format: "%.3f ± %.3f", $0.mean, $0.ci95) } ?? "–") + " | "
+            lines.append("| \(name) | " + SeedSummary.cell(effect) + " | "
                          + cosines.joined(separator: " | ") + " | **\(cell(last["d1consis_minus_d2consis_cosine"]))** |")
         }
         return lines

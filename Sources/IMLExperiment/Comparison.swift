@@ -50,10 +50,6 @@ public enum Comparison {
         }
     }
 
-    static func cell(_ s: SeedSummary?) -> String {
-        guard let s, s.mean.isFinite else { return "—" }
-        return s.ci95.isFinite ? String(format: "%.3f ± %.3f", s.mean, s.ci95) : String(format: "%.3f", s.mean)
-    }
 
     public static func markdown(_ runs: [DescribedRun], names: [String]) -> String {
         (["# Comparison of \(runs.count) run\(runs.count == 1 ? "" : "s")", ""] + table(runs, names: names)
@@ -74,10 +70,10 @@ public enum Comparison {
             var subsets: [String] = []
             for run in runs { for (s, _) in run.summary.stages[stage] ?? [] where !subsets.contains(s) { subsets.append(s) } }
             for subset in subsets {
-                lines.append("| stage \(stage) \(subset) | " + runs.map { cell($0.summary.value(stage: stage, subset: subset)) }.joined(separator: " | ") + " |")
+                lines.append("| stage \(stage) \(subset) | " + runs.map { SeedSummary.cell($0.summary.value(stage: stage, subset: subset)) }.joined(separator: " | ") + " |")
             }
         }
-        lines.append("| **IML effect (d1consis − d2consis)** | " + runs.map { "**\(cell($0.summary.imlEffect))**" }.joined(separator: " | ") + " |")
+        lines.append("| **IML effect (d1consis − d2consis)** | " + runs.map { "**\(SeedSummary.cell($0.summary.imlEffect))**" }.joined(separator: " | ") + " |")
         return lines
     }
 }

@@ -103,10 +103,7 @@ public struct RunSummary: Equatable {
 
     /// The final table printed at the end of a run (and pasted into the README).
     public func table() -> String {
-        func cell(_ s: SeedSummary?) -> String {
-            guard let s else { return "—" }
-            return s.ci95.isFinite ? String(format: "%.3f ± %.3f", s.mean, s.ci95) : String(format: "%.3f", s.mean)
-        }
+        let cell = SeedSummary.cell
         var lines = ["| stage | subset | EM (mean ± 95% CI over \(seeds.count) seed\(seeds.count == 1 ? "" : "s")) |",
                      "|---|---|---|"]
         for stage in stages.keys.sorted() {
@@ -114,5 +111,13 @@ public struct RunSummary: Equatable {
         }
         lines.append("| \(stages.keys.max() ?? 2) | **IML effect d1consis − d2consis** | **\(cell(imlEffect))** |")
         return lines.joined(separator: "\n")
+    }
+}
+
+extension SeedSummary {
+    /// A table cell: "mean ± ci95" (the mean alone for one seed), "—" when there is no number.
+    static func cell(_ s: SeedSummary?) -> String {
+        guard let s, s.mean.isFinite else { return "—" }
+        return s.ci95.isFinite ? String(format: "%.3f ± %.3f", s.mean, s.ci95) : String(format: "%.3f", s.mean)
     }
 }

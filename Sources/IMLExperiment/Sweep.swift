@@ -265,10 +265,7 @@ public enum SweepReport {
         return .log2
     }
 
-    static func cell(_ s: SeedSummary?) -> String {
-        guard let s, s.mean.isFinite else { return "—" }
-        return s.ci95.isFinite ? String(format: "%.3f ± %.3f", s.mean, s.ci95) : String(format: "%.3f", s.mean)
-    }
+    static func cell(_ s: SeedSummary?) -> String { SeedSummary.cell(s) }
 
     static func markdown(_ points: [Point], parameter: SweepParameter, title: String, settings: String) -> String {
         (["# \(title)", "", settings, ""] + table(points, parameter: parameter) + ["", "± is the half-width of the 95% Student-t interval over seeds."])

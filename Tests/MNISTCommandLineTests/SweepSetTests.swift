@@ -44,11 +44,16 @@ extension BadInputTests {
         XCTAssertEqual(try sweepTable(out), table)
     }
 
-    func testANumericSetSweepIsOrderedByValue() throws {
-        let data = try dataset("train")
-        let out = base.appendingPathComponent("lr-sweep")
-        let outcome = try mnistIML(["sweep", "--set", "lr=0.01,0.0003"] + tinyRun(data) + ["--seeds", "1", "--threads", "1", "--out", out.path])
+    /// A sweep of `sweep` with tinyRun's settings, one seed on one thread, into base/NAME; it must succeed.
+    func oneSeedSweep(_ sweep: [String], into name: String) throws -> URL {
+        let out = base.appendingPathComponent(name)
+        let outcome = try mnistIML(["sweep"] + sweep + tinyRun(try dataset("train")) + ["--seeds", "1", "--threads", "1", "--out", out.path])
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        return out
+    }
+
+    func testANumericSetSweepIsOrderedByValue() throws {
+        let out = try oneSeedSweep(["--set", "lr=0.01,0.0003"], into: "lr-sweep")
         for value in ["0.01", "0.0003"] {
             let c = try config(out.appendingPathComponent("lr=\(value)").path)
             XCTAssertEqual(Array((c["arguments"] as? [String] ?? []).suffix(2)), ["--lr", value])
@@ -60,11 +65,8 @@ extension BadInputTests {
     }
 
     func testAnAlphaSweepKeepsASingleBatchSizeAsARunOption() throws {
-        let data = try dataset("train")
-        let out = base.appendingPathComponent("alpha-sweep")
         // tinyRun gives one --batch-size: beside the --alpha list it is an ordinary run option.
-        let outcome = try mnistIML(["sweep", "--alpha", "0.9,1"] + tinyRun(data) + ["--seeds", "1", "--threads", "1", "--out", out.path])
-        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let out = try oneSeedSweep(["--alpha", "0.9,1"], into: "alpha-sweep")
         for value in ["0.9", "1"] {
             let c = try config(out.appendingPathComponent("alpha=\(value)").path)
             XCTAssertEqual(c["alpha"] as? Double, Double(value))
