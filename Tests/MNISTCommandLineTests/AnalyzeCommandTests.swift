@@ -94,6 +94,8 @@ extension BadInputTests {
         try assertFails(["analyze", f.finished.path, "--folds", "1"], "error: --folds must be at least 2 (got 1).")
         try assertFails(["analyze", f.finished.path, "--threads", "0"], "error: --threads must be at least 1 (got 0).")
         try assertFails(["analyze", f.finished.path, "--probe-l2", "0"], "error: --probe-l2 must be a positive number (got 0.0).")
+        try assertFails(["analyze", f.finished.path, "--alignment-loss", "tokens"],
+                        "Error: The value 'tokens' is invalid for '--alignment-loss <alignment-loss>'. Please provide one of 'full' and 'answer'.", status: 64)
     }
 
     func testSaveEveryAndSampleModelRefuseBadInput() throws {
