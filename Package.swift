@@ -76,7 +76,7 @@ let package = Package(
         // Counts the benchmark's heap allocations (malloc interposition); linked into iml-bench only.
         .target(name: "CAllocationCounter"),
         .executableTarget(name: "iml-bench", dependencies: [
-            "IMLCore", "IMLVision", "IMLText", "IMLProtocol", "MNIST", "CAllocationCounter",
+            "IMLBase", "IMLCore", "IMLVision", "IMLText", "IMLProtocol", "MNIST", "CAllocationCounter", "IMLCommandLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "IMLTextTests", dependencies: ["IMLText", "IMLProtocol", "IMLExperiment", "IMLCore"]),
         .testTarget(name: "IMLExperimentTests", dependencies: ["IMLExperiment", "IMLProtocol", "IMLCore"]),
         // The bad-input catalogue and Ctrl-C/--resume, run through the built mnist-iml.
-        .testTarget(name: "MNISTCommandLineTests", dependencies: ["MNIST", "IMLBase"]),
+        .testTarget(name: "MNISTCommandLineTests", dependencies: ["MNIST", "IMLBase", "IMLCore"]),
         // submit, status and aggregate through the built mnist-iml against a real local Slurm
         // (scripts/slurm-up.sh, which the tests run themselves).
         .testTarget(name: "SlurmTests", dependencies: ["MNIST", "IMLBase"]),

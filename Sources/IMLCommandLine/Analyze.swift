@@ -5,6 +5,7 @@
 import ArgumentParser
 import Foundation
 import IMLBase
+import IMLCore
 import IMLExperiment
 
 public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
@@ -76,7 +77,7 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
             guard config.stages == [1, 2] else {
                 throw IMLError("The run in \(runDirectory) has one stage; the analyses compare stage-2 definitions that stage 1 never trained, so analyze a two-stage run.")
             }
-            if let core = command.runOptions.blasCore { try BLASPin.ensure(core: core) }
+            try BLASPin.apply(option: command.runOptions.blasCore)
             let protocolConfig = try command.protocolOptions.config(quick: command.runOptions.quick)
             try modality.validate(protocolConfig)
             try modality.prepare()
@@ -90,7 +91,7 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
             try ModelAnalysis.analyze(run: url, config: config, modality: modality, protocolConfig: protocolConfig, settings: settings) {
                 FileHandle.standardError.write(Data(($0 + "\n").utf8))
             }
-            print(String(format: "analysis in %.1f s; outputs in %@", Date().timeIntervalSince(started),
+            print(String(format: "analysis in %.1f s (%@); outputs in %@", Date().timeIntervalSince(started), BLASKernelChoice.current.line,
                          url.appendingPathComponent(ModelAnalysis.directoryName(alignmentLoss)).path))
         }
     }

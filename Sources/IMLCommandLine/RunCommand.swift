@@ -52,7 +52,7 @@ extension RunnableCommand {
 
     func execute(arguments: [String]) throws {
         let run = runOptions
-        if let core = run.blasCore { try BLASPin.ensure(core: core) }
+        try BLASPin.apply(option: run.blasCore)
         let training = try run.trainingConfig()
         let protocolConfig = try protocolOptions.config(quick: run.quick)
         let modality = try makeModality()

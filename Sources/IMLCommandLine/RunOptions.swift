@@ -90,7 +90,7 @@ public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
     public var out: String?
     @Option(help: "Cores to use (default: all): seeds train concurrently, one thread each (cores + seeds % cores at once when seeds outnumber cores, so they end in whole rounds), and a core no seed occupies helps the seeds still training, each step split into pieces fixed by the shapes. Never changes the numbers.")
     public var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: ArgumentHelp("Pin OpenBLAS's kernel, so the run gives the same bytes on any machine that has it (e.g. Haswell, which every x86-64 processor with AVX2 runs); default: the one OpenBLAS picks for this processor.",
+    @Option(help: ArgumentHelp("OpenBLAS's kernel. auto (the default): OpenBLAS's own pick, or the fastest kernel the processor's features allow where that pick is a fallback (as on processors newer than this OpenBLAS). A name pins it, so the run gives the same bytes on any machine that runs it (e.g. Haswell, which every x86-64 processor with AVX2 runs). config.json records the kernel and why.",
                                valueName: "name"))
     public var blasCore: String?
     @Option(help: ArgumentHelp("Keep each seed's weights also at every K-th epoch of stage 1 (and before it), for `analyze` along training; the end of each stage is always kept.",

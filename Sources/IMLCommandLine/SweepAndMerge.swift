@@ -72,7 +72,7 @@ public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {
             let probe = try Run.parse(plan.sharedArguments + execution)
             // --blas-core restarts the process to pin the kernel: do it now, before any file is
             // written, not from the first run (the restarted sweep would find its own sweep.json).
-            if let core = probe.runOptions.blasCore { try BLASPin.ensure(core: core) }
+            try BLASPin.apply(option: probe.runOptions.blasCore)
             let modality = try probe.makeModality()
             // Every run must be valid before the first starts: a bad value is refused now, not hours in.
             try Run.checkSweepRuns(plan, execution: execution, tool: Self.toolName)

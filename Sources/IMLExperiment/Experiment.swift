@@ -48,12 +48,15 @@ public struct Experiment {
     public func configJSON(task: TrainingTask) -> JSON {
         let p = protocolConfig
         let optimizer = Trainer.makeOptimizer(parameters: [], config: training).settingsDescription
+        let kernel = BLASKernelChoice.current
         return .object([
             ("modality", .string(modality.name)),
             ("title", .string(modality.title)),
             ("package_version", .string(Provenance.packageVersion)),
             ("git_commit", Provenance.gitCommit().map(JSON.string) ?? .null),
-            ("blas", .string(BLAS.configuration)), ("blas_core", .string(BLAS.coreName)),
+            ("blas", .string(BLAS.configuration)), ("blas_core", .string(kernel.kernel)),
+            ("blas_core_openblas_pick", kernel.openBLASPick.map(JSON.string) ?? .null),
+            ("blas_core_reason", .string(kernel.reason.rawValue)), ("blas_core_why", .string(kernel.why)),
             ("arguments", .array(arguments.map(JSON.string))),
             ("threads", .int(concurrency)),
             ("seeds", .array(seeds.map { .int(Int($0)) })),
@@ -125,6 +128,7 @@ public struct Experiment {
                 return "seed \(seed): " + state.position
             }
         }
+        log(BLASKernelChoice.current.line)
         log("\(modality.name): \(settingsLine); \(directory.resumes ? "resuming" : "writing to") \(directory.url.path)")
         if !states.isEmpty { log(states.joined(separator: "; ")) }
         let started = Date()
@@ -223,7 +227,8 @@ public struct Experiment {
 /// differ between a run and its continuation (`--resume`) and between runs that are merged.
 public enum ExecutionSettings {
     public static let keys: Set<String> = ["threads", "data_dir", "arguments", "package_version", "git_commit",
-                                           "blas", "blas_core", "resumed", "merged_from"]
+                                           "blas", "blas_core", "blas_core_openblas_pick", "blas_core_reason", "blas_core_why",
+                                           "resumed", "merged_from"]
     /// The BLAS kernel: a different one changes float rounding, worth a note, not a refusal.
     /// ("blas" names OpenBLAS's version, build and kernel; blas_core repeats the kernel.)
     public static let kernelKeys: Set<String> = ["blas"]

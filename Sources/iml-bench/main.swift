@@ -15,6 +15,7 @@
 import ArgumentParser
 import Foundation
 import IMLBase
+import IMLCommandLine
 import IMLCore
 import IMLProtocol
 import IMLVision
@@ -40,6 +41,10 @@ struct Bench: ParsableCommand {
     @Flag(help: "Only the vision rows (skip sgemm and transformer).")
     var visionOnly = false
 
+    @Option(help: ArgumentHelp("OpenBLAS's kernel: auto (the default: OpenBLAS's pick, or the fastest the processor's features allow where that pick is a fallback) or a name to pin, as `run --blas-core`.",
+                               valueName: "name"))
+    var blasCore: String?
+
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads).") }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats).") }
@@ -48,6 +53,7 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        let kernel = try BLASPin.apply(option: blasCore)
         BLAS.setThreads(1)
         Parallel.configure(cores: threads)
         for _ in 1..<threads {
@@ -56,7 +62,8 @@ struct Bench: ParsableCommand {
             helper.start()
         }
         BenchTimer.wallClock = threads > 1
-        print("iml-bench: \(threads) thread(s) per step (one BLAS thread), batch \(batch), best of \(repeats) runs per row\n")
+        print("iml-bench: \(threads) thread(s) per step (one BLAS thread), batch \(batch), best of \(repeats) runs per row")
+        print(kernel.line + "\n")
         var reference: Double? = nil
         if !visionOnly {
             let gemmRows = sgemmRows()

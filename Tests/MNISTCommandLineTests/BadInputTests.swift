@@ -29,9 +29,11 @@ final class BadInputTests: XCTestCase {
 
     /// Runs mnist-iml (or `tool`) with `arguments` (in `base`, MNIST_DIR unset) and waits for it.
     @discardableResult
-    func mnistIML(_ arguments: [String], tool: String = "mnist-iml", until: ((ChildProcess) -> Void)? = nil) throws -> Outcome {
+    func mnistIML(_ arguments: [String], tool: String = "mnist-iml", environment extra: [String: String] = [:],
+                  until: ((ChildProcess) -> Void)? = nil) throws -> Outcome {
         var environment = ProcessInfo.processInfo.environment
         environment["MNIST_DIR"] = nil
+        environment.merge(extra) { $1 }
         let out = base.appendingPathComponent("stdout-\(UUID().uuidString)"), err = base.appendingPathComponent("stderr-\(UUID().uuidString)")
         let process = try ChildProcess(try Self.tool(tool).path, arguments, environment: environment, directory: base.path,
                                        stdout: .file(out.path), stderr: .file(err.path))

@@ -101,17 +101,14 @@ extension BadInputTests {
     func testAKernelOpenBLASDoesNotHaveIsRefusedAndNothingIsWritten() throws {
         let data = try dataset("train")
         let out = base.appendingPathComponent("bogus-kernel").path
-        try assertFails(["run"] + tinyRun(data) + ["--blas-core", "Bogus", "--out", out],
-                        "error: OpenBLAS did not take --blas-core Bogus (it runs its \(try kernelInUse()) kernel): this build has no such kernel or this processor cannot run it; name another, e.g. Haswell (any x86-64 processor with AVX2), SkylakeX, Cooperlake, Zen, Sandybridge, or leave the option out.")
+        let outcome = try mnistIML(["run"] + tinyRun(data) + ["--blas-core", "Bogus", "--out", out])
+        XCTAssertEqual(outcome.status, 1, outcome.stderr)
+        // The kernel the message names is whatever OpenBLAS runs when told "Bogus", which is not
+        // always its plain pick (an Intel Xeon model 207: Prescott alone, Cooperlake under Bogus).
+        let line = String(outcome.stderr.split(separator: "\n").first ?? "")
+        let pattern = #"^error: OpenBLAS did not take --blas-core Bogus \(it runs its [A-Za-z0-9_]+ kernel\): this build has no such kernel or this processor cannot run it; name another, e.g. Haswell \(any x86-64 processor with AVX2\), SkylakeX, Cooperlake, Zen, Sandybridge, or leave the option out\.$"#
+        XCTAssertNotNil(line.range(of: pattern, options: .regularExpression), line)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
-    }
-
-    /// The kernel OpenBLAS picks here by itself, as a run records it.
-    func kernelInUse() throws -> String {
-        let data = try dataset("kernel")
-        let out = base.appendingPathComponent("kernel-run").path
-        XCTAssertEqual(try mnistIML(["run"] + tinyRun(data) + ["--seeds", "1", "--epochs1", "1", "--epochs2", "0", "--out", out]).status, 0)
-        return try XCTUnwrap(config(out)["blas_core"] as? String)
     }
 
     func testAgainstRefusesAKeyTheRunDoesNotRecord() throws {
