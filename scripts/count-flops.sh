@@ -44,12 +44,18 @@ void cblas_sgemv(int order, int trans, int m, int n, float alpha, const float *a
 }
 
 // Written at exit to a file: the tools re-execute themselves (BLAS pinning), so several
-// processes may report; those that made no product stay silent.
+// processes may report; those that made no product stay silent. With the counts: the OpenBLAS
+// kernel that computed them and why it ran (the tools' IML_BLAS_CHOICE, or the environment's).
 __attribute__((destructor)) static void report(void) {
     if (gemm_calls + gemv_calls == 0) return;
     FILE *f = fopen(getenv("FLOP_COUNT_FILE"), "a");
     if (!f) return;
-    fprintf(f, "%lld %lld %lld %lld\n", gemm_calls, gemm_flops, gemv_calls, gemv_flops);
+    typedef char *(*corename_fn)(void);
+    corename_fn corename = (corename_fn)dlsym(RTLD_DEFAULT, "openblas_get_corename");
+    const char *choice = getenv("IML_BLAS_CHOICE"), *coretype = getenv("OPENBLAS_CORETYPE");
+    const char *why = choice ? choice : coretype ? "environment" : "openblas";
+    fprintf(f, "%lld %lld %lld %lld %s %s\n", gemm_calls, gemm_flops, gemv_calls, gemv_flops,
+            corename ? corename() : "unknown", why);
     fclose(f);
 }
 EOF
@@ -64,9 +70,15 @@ if [ ! -s "$work/counts" ]; then
   exit "$status"
 fi
 awk -v wall="$wall" -v cpu="$(awk -v u="$user" -v s="$system" 'BEGIN { print u + s }')" '
-  { gc += $1; gf += $2; vc += $3; vf += $4 }
+  { gc += $1; gf += $2; vc += $3; vf += $4; kernel = $5; why = $6; for (i = 7; i <= NF; i++) why = why " " $i }
   END {
     printf "sgemm: %d calls, %.4g FLOP; sgemv: %d calls, %.4g FLOP\n", gc, gf, vc, vf
     printf "%.1f s wall, %.1f s CPU: %.1f GFLOP/s of products per CPU second\n", wall, cpu, (gf + vf) / cpu / 1e9
+    split(why, field, "|")
+    reason = field[1] == "openblas" ? "OpenBLAS'"'"'s own pick" \
+           : field[1] == "features" ? "chosen from the processor'"'"'s features (" field[4] "); OpenBLAS alone picks " field[2] \
+           : field[1] == "pinned" ? "pinned by --blas-core" \
+           : field[1] == "environment" ? "OPENBLAS_CORETYPE in the environment" : field[1]
+    printf "BLAS kernel of the counted products: %s, %s\n", kernel, reason
   }' "$work/counts"
 exit "$status"

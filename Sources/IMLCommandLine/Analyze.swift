@@ -30,7 +30,7 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
     @Option(help: "L2 strength of the probes' logistic regression, in units of the mean loss on standardised features (scikit-learn's C = 1 / (l2 * rows)).")
     var probeL2: Float = LinearProbe.defaultL2
 
-    @Option(help: "Seeds analysed concurrently, one per thread (default: all cores). Never changes the numbers.")
+    @Option(help: "Seeds analysed concurrently, one per thread (the default is every core of this machine). Never changes the numbers.")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Where the run's data is now, when it moved since the run (as `run --data-dir`).")
@@ -41,7 +41,7 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
     public func run() throws {
         try reportingErrors {
             if folds < 2 { throw IMLError("--folds must be at least 2 (got \(folds)).") }
-            if threads < 1 { throw IMLError("--threads must be at least 1 (got \(threads)).") }
+            try Parallel.checkThreads(threads)
             if !(probeL2 > 0 && probeL2.isFinite) { throw IMLError("--probe-l2 must be a positive number (got \(probeL2)).") }
             let url = URL(fileURLWithPath: runDirectory)
             var isDirectory: ObjCBool = false
@@ -59,11 +59,12 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
             // Another tool's run first: its recorded options may not even parse here.
             let ours = try Run.parse([]).makeModality().name
             guard config.modality == ours else {
-                throw IMLError("\(runDirectory) is a run of the \(config.modality) modality, not \(ours); analyze it with the tool that made it.")
+                throw IMLError("\(runDirectory) is a run of the \(config.modality) modality, not \(ours); analyze it with \(RunCommand.tool(ofModality: config.modality)).")
             }
             let command: Run
+            let location: (arguments: [String], note: String?) = dataDir == nil ? Run.recordedLocation(config, unlessGivenIn: []) : ([], nil)
             do {
-                command = try Run.parse(recorded + (dataDir.map { ["--data-dir", $0] } ?? []))
+                command = try Run.parse(recorded + (dataDir.map { ["--data-dir", $0] } ?? location.arguments))
             } catch {
                 throw IMLError("The arguments recorded in \(directory.file(RunDirectory.configFile).path) do not parse for this tool (\(Run.message(for: error))); analyze the run with the tool and version that made it.")
             }
@@ -78,6 +79,7 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
                 throw IMLError("The run in \(runDirectory) has one stage; the analyses compare stage-2 definitions that stage 1 never trained, so analyze a two-stage run.")
             }
             try BLASPin.apply(option: command.runOptions.blasCore)
+            if let note = location.note { FileHandle.standardError.write(Data((note + "\n").utf8)) }
             let protocolConfig = try command.protocolOptions.config(quick: command.runOptions.quick)
             try modality.validate(protocolConfig)
             try modality.prepare()

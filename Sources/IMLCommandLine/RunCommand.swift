@@ -14,6 +14,23 @@ public protocol RunnableCommand: ParsableCommand {
     var protocolOptions: ProtocolOptions { get }
     /// The modality the tool's own options describe.
     func makeModality() throws -> Modality
+    /// Options for where this machine keeps what a run used (its data directory), which the run's
+    /// recorded arguments leave out: taken from its config.json when that place still serves, with
+    /// a note saying what was used. `resume` and `analyze` use them unless the user gives their own.
+    static func recordedLocation(_ config: RunConfig) -> (arguments: [String], note: String)?
+}
+
+extension RunnableCommand {
+    public static func recordedLocation(_ config: RunConfig) -> (arguments: [String], note: String)? { nil }
+
+    /// `recordedLocation` of the run in `config`, unless `given` already names each of its options.
+    /// The caller prints the note once the process runs its BLAS kernel (choosing it may restart it).
+    static func recordedLocation(_ config: RunConfig, unlessGivenIn given: [String]) -> (arguments: [String], note: String?) {
+        guard let location = recordedLocation(config) else { return ([], nil) }
+        let names = location.arguments.filter { $0.hasPrefix("--") }
+        if names.allSatisfy({ name in given.contains { $0 == name || $0.hasPrefix(name + "=") } }) { return ([], nil) }
+        return (location.arguments, location.note)
+    }
 }
 
 extension RunnableCommand {
@@ -22,18 +39,29 @@ extension RunnableCommand {
     /// repeat them.
     public func runExperiment(arguments: [String]) throws {
         try reportingErrors {
-            var command = self, arguments = arguments
+            var command = self, arguments = arguments, note: String?
             if let directory = runOptions.resume {
                 try runOptions.checkResumeOptions()
-                let recorded = try RunCommand.recordedArguments(ofRunIn: directory)
+                let config = try RunConfig.read(try RunDirectory.openForResume(directory))
+                // Another tool's run first: its recorded options may not even parse here.
+                let ours = try Self.parse([]).makeModality().name
+                guard config.modality == ours else {
+                    throw IMLError("\(directory) is a run of the \(config.modality) modality, not \(ours); resume it with \(RunCommand.tool(ofModality: config.modality)).")
+                }
+                let recorded = try RunCommand.recordedArguments(of: config)
                 // Recorded first, so an option given again must agree (the settings check names it).
-                arguments = recorded + arguments
+                let location = Self.recordedLocation(config, unlessGivenIn: arguments)
+                arguments = recorded + location.arguments + arguments
+                note = location.note
                 do {
                     command = try Self.parse(arguments)
                 } catch {
                     throw IMLError("The arguments recorded in \(directory)/config.json do not parse with this version of the program (\(Self.message(for: error))); resume with the version that made the run, or start a new run with --out.")
                 }
             }
+            // The kernel first: choosing it may restart the process, which would say everything twice.
+            try BLASPin.apply(option: command.runOptions.blasCore)
+            if let note { FileHandle.standardError.write(Data((note + "\n").utf8)) }
             try command.execute(arguments: arguments)
         }
     }
@@ -44,17 +72,25 @@ extension RunnableCommand {
         let run = runOptions
         let training = try run.trainingConfig()
         let protocolConfig = try protocolOptions.config(quick: run.quick)
+        try Self.checkTrainsSomething(protocolConfig, training)
         let modality = try makeModality()
         try modality.validate(protocolConfig)
         return Experiment(modality: modality, protocolConfig: protocolConfig, seeds: run.seedList, training: training,
                           concurrency: 1, arguments: ExecutionSettings.recordedArguments(arguments))
     }
 
+    /// A run must train: one stage with no epochs would report an IML effect of untrained weights.
+    static func checkTrainsSomething(_ protocolConfig: ProtocolConfig, _ training: TrainingConfig) throws {
+        if protocolConfig.stages == 1 && training.epochs1 == 0 {
+            throw IMLError("--stages 1 with --epochs1 0 trains nothing; give --epochs1 at least 1.")
+        }
+    }
+
     func execute(arguments: [String]) throws {
         let run = runOptions
-        try BLASPin.apply(option: run.blasCore)
         let training = try run.trainingConfig()
         let protocolConfig = try protocolOptions.config(quick: run.quick)
+        try Self.checkTrainsSomething(protocolConfig, training)
         let modality = try makeModality()
         try modality.validate(protocolConfig)
         let directory = try run.runDirectory(modality: modality.name)
@@ -62,9 +98,7 @@ extension RunnableCommand {
             try modality.prepare()
         } catch {
             // Leave nothing behind for a run that never started.
-            if !directory.resumes, (try? FileManager.default.contentsOfDirectory(atPath: directory.url.path))?.isEmpty == true {
-                try? FileManager.default.removeItem(at: directory.url)
-            }
+            if !directory.resumes { directory.removeIfUnused() }
             throw error
         }
         var experiment = Experiment(modality: modality, protocolConfig: protocolConfig, seeds: run.seedList, training: training,
@@ -86,12 +120,13 @@ public enum RunCommand {
         return arguments
     }
 
-    /// The arguments config.json of the run in `directory` recorded.
-    static func recordedArguments(ofRunIn path: String) throws -> [String] {
-        let directory = try RunDirectory.openForResume(path)
-        let file = directory.file(RunDirectory.configFile)
-        guard let arguments = try RunConfig.read(directory).arguments else {
-            throw IMLError("\(file.path) does not record the run's arguments (an older version made it); resume it with that version, or start a new run with --out.")
+    /// The tool that runs a modality: each is named MODALITY-iml.
+    static func tool(ofModality modality: String) -> String { modality + "-iml" }
+
+    /// The arguments a run's config.json recorded.
+    static func recordedArguments(of config: RunConfig) throws -> [String] {
+        guard let arguments = config.arguments else {
+            throw IMLError("\(config.path) does not record the run's arguments (an older version made it); resume it with that version, or start a new run with --out.")
         }
         return arguments
     }

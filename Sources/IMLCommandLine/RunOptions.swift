@@ -5,6 +5,7 @@
 import ArgumentParser
 import Foundation
 import IMLBase
+import IMLCore
 import IMLExperiment
 import IMLProtocol
 
@@ -88,7 +89,7 @@ public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
     public var lr = training.learningRate
     @Option(help: "Output directory (default results/<modality>/<UTC time>).")
     public var out: String?
-    @Option(help: "Cores to use (default: all): seeds train concurrently, one thread each (cores + seeds % cores at once when seeds outnumber cores, so they end in whole rounds), and a core no seed occupies helps the seeds still training, each step split into pieces fixed by the shapes. Never changes the numbers.")
+    @Option(help: "Cores to use (the default is every core of this machine): seeds train concurrently, one thread each (cores + seeds % cores at once when seeds outnumber cores, so they end in whole rounds), and a core no seed occupies helps the seeds still training, each step split into pieces fixed by the shapes. Never changes the numbers.")
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: ArgumentHelp("OpenBLAS's kernel. auto (the default): OpenBLAS's own pick, or the fastest kernel the processor's features allow where that pick is a fallback (as on processors newer than this OpenBLAS). A name pins it, so the run gives the same bytes on any machine that runs it (e.g. Haswell, which every x86-64 processor with AVX2 runs). config.json records the kernel and why.",
                                valueName: "name"))
@@ -106,6 +107,9 @@ public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
 
     public init() {}
 
+    /// The most seeds one run may have (the published runs have 5 to 20).
+    public static var maxSeeds: Int { 10_000 }
+
     public var seedList: [UInt64] {
         let n = seeds ?? (quick ? QuickPreset.seeds : 5)
         return (0..<UInt64(max(0, n))).map { firstSeed + $0 }
@@ -115,7 +119,10 @@ public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
     public func trainingConfig() throws -> TrainingConfig {
         let n = seeds ?? 1
         if n < 1 { throw IMLError("--seeds must be at least 1 (got \(n)).") }
-        if threads < 1 { throw IMLError("--threads must be at least 1 (got \(threads)).") }
+        if n > Self.maxSeeds {
+            throw IMLError("--seeds \(n) is more than one run holds (at most \(Self.maxSeeds)); split the seeds over several runs with --first-seed and join them with merge.")
+        }
+        try Parallel.checkThreads(threads)
         // Seeds are written to config.json and metrics.jsonl as JSON integers.
         let count = seeds ?? (quick ? QuickPreset.seeds : 5)
         if firstSeed > UInt64(Int.max) - UInt64(count - 1) {

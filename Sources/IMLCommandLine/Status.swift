@@ -26,7 +26,7 @@ public struct StatusCommand: ParsableCommand {
             if SlurmSubmission.exists(in: url) {
                 print(Self.submitted(try SlurmSubmission(reading: url)))
             } else if FileManager.default.fileExists(atPath: url.appendingPathComponent(RunDirectory.configFile).path) {
-                print(Self.local(url))
+                print(try Self.local(url))
             } else {
                 let runs = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).sorted()
                     .map { url.appendingPathComponent($0) }
@@ -36,13 +36,15 @@ public struct StatusCommand: ParsableCommand {
                 }
                 print("sweep in \(url.path): \(runs.count) run\(runs.count == 1 ? "" : "s")"
                       + (FileManager.default.fileExists(atPath: url.appendingPathComponent("sweep.md").path) ? "; sweep.md and sweep.png written" : "; sweep.md not written yet"))
-                for run in runs { print("\n" + Self.local(run)) }
+                for run in runs { print("\n" + (try Self.local(run))) }
             }
         }
     }
 
     /// A local run: one line per seed.
-    static func local(_ run: URL) -> String {
+    static func local(_ run: URL) throws -> String {
+        // A damaged config.json is named, not read as a run of no seeds.
+        _ = try RunConfig.read(RunDirectory(url: run))
         let seeds = RunStatus.seeds(of: run)
         let plan = RunStatus.plan(of: run)
         let finished = seeds.filter(\.finished).count

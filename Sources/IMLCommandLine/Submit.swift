@@ -39,6 +39,16 @@ public struct SubmitCommand<Run: RunnableCommand>: ParsableCommand {
 
     static var toolName: String { URL(fileURLWithPath: CommandLine.arguments.first ?? "iml").lastPathComponent }
 
+    /// `submit --help` and `help submit`: submit's usage under the tool's name, the sbatch
+    /// settings, then the options of every array task's `run` (each list without -h, --help).
+    public static var fullHelp: String {
+        func options(_ help: String) -> String { removingOptions(["-h", "--help"], from: optionsSection(help)) }
+        return helpMessage().replacingOccurrences(of: "USAGE: submit", with: "USAGE: \(toolName) submit")
+            + "\nsbatch settings:\n\n" + options(SlurmOptions.helpMessage())
+            + "\nOptions of `run` (for every array task; --threads, --force and run's --resume do not apply):\n\n"
+            + removingOptions(["-h", "--help", "--resume", "--force", "--threads"], from: optionsSection(Run.helpMessage()))
+    }
+
     @Argument(parsing: .captureForPassthrough,
               help: "sbatch settings (below) and any `run` option; --set OPTION=v1,v2,..., --alpha LIST or --batch-size LIST for a sweep; --out names the run directory.")
     var arguments: [String] = []
@@ -47,11 +57,7 @@ public struct SubmitCommand<Run: RunnableCommand>: ParsableCommand {
 
     public func run() throws {
         if arguments.contains("--help") || arguments.contains("-h") {
-            print(Self.helpMessage())
-            print("sbatch settings:\n")
-            print(SlurmOptions.helpMessage().components(separatedBy: "\nOPTIONS:\n").dropFirst().joined())
-            print("Options of `run` (for every array task):\n")
-            print(Run.helpMessage().components(separatedBy: "\nOPTIONS:\n").dropFirst().joined())
+            print(Self.fullHelp)
             return
         }
         try reportingErrors {

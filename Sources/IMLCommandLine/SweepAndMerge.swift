@@ -30,9 +30,7 @@ public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {
 
     public func run() throws {
         if arguments.contains("--help") || arguments.contains("-h") {
-            print(Self.helpMessage())
-            print("Options of every run of the sweep:\n")
-            print(optionsSection(Run.helpMessage()))
+            print(Self.fullHelp)
             return
         }
         try reportingErrors {
@@ -65,11 +63,12 @@ public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {
             } else {
                 let parsed = try SweepPlan.parse(given, checkOption: checkOption)
                 plan = parsed.plan
-                let modality = try Run.parse(plan.sharedArguments).makeModality()
+                let modality = try Self.parseRun(plan.sharedArguments).makeModality()
+                if let out = parsed.out { try RunDirectory.checkOut(out, example: "results/my-sweep") }
                 directory = URL(fileURLWithPath: parsed.out ?? RunDirectory.defaultPath(modality: "\(modality.name)-sweep-\(plan.parameter.name)"))
                 execution = []
             }
-            let probe = try Run.parse(plan.sharedArguments + execution)
+            let probe = try Self.parseRun(plan.sharedArguments + execution)
             // --blas-core restarts the process to pin the kernel: do it now, before any file is
             // written, not from the first run (the restarted sweep would find its own sweep.json).
             try BLASPin.apply(option: probe.runOptions.blasCore)
@@ -127,6 +126,34 @@ public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {
     }
 
     func checkOption(_ name: String) throws { try Run.checkSweepable(name, tool: Self.toolName) }
+
+    /// `Run` parsed from a sweep's arguments; a mistake names sweep's help, not run's.
+    static func parseRun(_ arguments: [String]) throws -> Run {
+        do {
+            return try Run.parse(arguments)
+        } catch {
+            throw IMLError("\(Run.message(for: error)) (given to sweep for every run); see \(toolName) sweep --help.")
+        }
+    }
+
+    /// `sweep --help` and `help sweep`: sweep's own usage under the tool's name, then the options
+    /// of every run (without a second -h, --help).
+    public static var fullHelp: String {
+        let own = helpMessage().replacingOccurrences(of: "USAGE: sweep", with: "USAGE: \(toolName) sweep")
+        // run's --resume, --out and --force mean the sweep's here: said once, for the sweep.
+        let runOptions = removingOptions(["-h", "--help", "--resume", "--out", "--force"], from: optionsSection(Run.helpMessage()))
+        return own + """
+
+            Options of the sweep itself:
+
+              --out <dir>             The sweep directory (default results/<modality>-sweep-<option>/<UTC time>): one run per value, sweep.json, sweep.md, sweep.png.
+              --resume <dir>          Continue the stopped or killed sweep in this directory: finished runs are kept, the others resumed or started.
+              --force                 Overwrite a sweep (and its runs) already in --out.
+
+            Options of every run of the sweep:
+
+            """ + runOptions
+    }
 
     /// Removes `--resume DIR` (or `--resume=DIR`) from `arguments` and returns DIR.
     static func takeResume(_ arguments: inout [String]) throws -> String? {
@@ -202,12 +229,31 @@ func optionsSection(_ help: String) -> String {
     help.components(separatedBy: "\nOPTIONS:\n").dropFirst().joined()
 }
 
+/// `section` without the help blocks of `options` (an option's line and its continuation lines).
+func removingOptions(_ options: Set<String>, from section: String) -> String {
+    var kept: [Substring] = [], dropping = false
+    for line in section.split(separator: "\n", omittingEmptySubsequences: false) {
+        let text = line.drop { $0 == " " }
+        let indent = line.count - text.count
+        if indent <= 4, text.hasPrefix("-") {
+            let names = text.split(separator: " ").prefix(2).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ",")) }
+            dropping = names.contains { options.contains($0) }
+        } else if indent <= 4 {
+            dropping = false
+        }
+        if !dropping { kept.append(line) }
+    }
+    return kept.joined(separator: "\n")
+}
+
 /// Answers `--help` with printToolHelp when it is the tool's only argument; else parses and runs.
 public func toolMain<Tool: ParsableCommand, Run: ParsableCommand>(_ tool: Tool.Type, run: Run.Type) {
-    let arguments = Array(CommandLine.arguments.dropFirst())
+    var arguments = Array(CommandLine.arguments.dropFirst())
     if arguments == ["--help"] || arguments == ["-h"] || arguments == ["help"] {
         printToolHelp(tool, run: run)
         return
     }
+    // `help SUB` is `SUB --help`: sweep and submit print their own (their options pass through).
+    if arguments.count == 2, arguments[0] == "help" { arguments = [arguments[1], "--help"] }
     Tool.main(arguments)
 }

@@ -49,6 +49,9 @@ extension RunnableCommand {
             throw IMLError("--set \(name): `run` has no option --\(name); see \(tool) run --help.")
         case .flag:
             throw IMLError("--set \(name): --\(name) is a flag and takes no value, so it cannot be swept; give it beside --set to apply it to every run.")
+        case .option where name == "blas-core":
+            // The kernel is chosen once per process, before any product; a sweep's runs share one.
+            throw IMLError("--set blas-core: a sweep runs in one process, which uses one OpenBLAS kernel; sweep each kernel on its own (one sweep with --blas-core NAME per kernel).")
         case .option where ExecutionSettings.options.contains("--" + name):
             throw IMLError("--set \(name): --\(name) only says where or how a run executes and is not recorded with it, so it cannot be swept; give it once beside --set.")
         case .option:

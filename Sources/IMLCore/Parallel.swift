@@ -17,6 +17,7 @@
 
 import CAtomics
 import Foundation
+import IMLBase
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -94,6 +95,16 @@ public enum Parallel {
             thread.start()
         }
         group.wait()
+    }
+
+    /// Refuses a thread count below 1, or so far above the machine's cores that its threads (16 MB
+    /// of stack each) may not be creatable: a thread that never starts would be waited for for ever.
+    public static func checkThreads(_ threads: Int, option: String = "--threads") throws {
+        if threads < 1 { throw IMLError("\(option) must be at least 1 (got \(threads)).") }
+        let cores = ProcessInfo.processInfo.activeProcessorCount, most = 4 * max(1, cores)
+        if threads > most {
+            throw IMLError("\(option) \(threads) is more than this machine's \(cores) core\(cores == 1 ? "" : "s") can use (at most \(most), four per core); give at most \(most), or leave it out to use every core.")
+        }
     }
 
     /// Lends the calling thread to other threads' forEach calls until `done()` returns true

@@ -53,7 +53,7 @@ public struct Experiment {
             ("modality", .string(modality.name)),
             ("title", .string(modality.title)),
             ("package_version", .string(Provenance.packageVersion)),
-            ("git_commit", Provenance.gitCommit().map(JSON.string) ?? .null),
+            ("git_commit", Provenance.gitCommit.map(JSON.string) ?? .null),
             ("blas", .string(BLAS.configuration)), ("blas_core", .string(kernel.kernel)),
             ("blas_core_openblas_pick", kernel.openBLASPick.map(JSON.string) ?? .null),
             ("blas_core_reason", .string(kernel.reason.rawValue)), ("blas_core_why", .string(kernel.why)),
@@ -113,9 +113,6 @@ public struct Experiment {
         let tensorBoard = TensorBoardLog(run: directory, settings: settingsText)
         let checkpoints = try RunCheckpoints(directory: directory, seeds: seeds, resuming: directory.resumes, tensorBoard: tensorBoard)
         let models = RunModels(run: directory.url, saveEvery: saveEvery, training: training)
-        if !directory.resumes, FileManager.default.fileExists(atPath: models.root.path) {
-            try FileManager.default.removeItem(at: models.root)  // left by the run that --force replaces
-        }
         var states: [String] = []
         if directory.resumes {
             // Every checkpoint is checked before any seed trains, so a bad one changes no file.
@@ -127,6 +124,11 @@ public struct Experiment {
                                tensors: expected, trainingCount: first.trainingCount(stage:))
                 return "seed \(seed): " + state.position
             }
+        }
+        if directory.resumes, let finished = try Self.finishedRun(in: directory) {
+            // Its checkpoints checked above, a finished run is reported as it is.
+            log("The run in \(directory.url.path) has finished (it has its \(RunDirectory.summaryFile)); nothing to resume, and nothing was rewritten.")
+            return finished
         }
         log(BLASKernelChoice.current.line)
         log("\(modality.name): \(settingsLine); \(directory.resumes ? "resuming" : "writing to") \(directory.url.path)")
@@ -154,6 +156,13 @@ public struct Experiment {
         try CurvesFigure.write(records: records, title: title, settings: settingsLine, chance: modality.chance(protocolConfig),
                                to: directory.file(RunDirectory.curvesFile))
         return summary
+    }
+
+    /// The recorded summary of a run that has finished (summary.json is written last), or nil.
+    static func finishedRun(in directory: RunDirectory) throws -> RunSummary? {
+        let file = directory.file(RunDirectory.summaryFile)
+        guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+        return try RunSummary(summaryJSON: Data(contentsOf: file), file: file.path)
     }
 
     /// Refuses to continue a run whose config.json differs from `config` in a setting that changes

@@ -127,6 +127,7 @@ public enum PublishedResults {
             return result
         }
         let now = blocks(readme), expected = blocks(fresh)
-        return expected.keys.sorted().filter { now[$0] != expected[$0] }
+        let index = try PublishedIndex.isCurrent(root: root) ? [] : [directory + "/" + PublishedIndex.fileName]
+        return expected.keys.sorted().filter { now[$0] != expected[$0] } + index
     }
 }

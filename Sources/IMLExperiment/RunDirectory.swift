@@ -12,28 +12,72 @@ public struct RunDirectory {
     public static let summaryFile = "summary.json"
     public static let curvesFile = "curves.png"
 
-    /// Opens `path` for a new run. Refuses a path that is a file, or a directory that already
-    /// holds a run unless `force` is set.
+    /// Every entry a run, its analyses and its figures write in the run directory: a new run
+    /// refuses a directory that holds any of them (they would be replaced), and --force removes
+    /// all of them, so nothing of the replaced run (its analysis/, seeds the new run lacks) stays.
+    public static var entriesOfARun: [String] {
+        [configFile, metricsFile, summaryFile, curvesFile, RunCheckpoints.directoryName, RunModels.directoryName,
+         TensorBoardLog.directoryName] + ExampleLoss.allCases.map(ModelAnalysis.directoryName)
+    }
+
+    /// Opens `path` for a new run. Refuses an empty path, a path that is a file, and a directory
+    /// that holds a run, or files a run would replace, unless `force` is set.
     public static func create(_ path: String, force: Bool) throws -> RunDirectory {
+        try checkOut(path)
         let url = URL(fileURLWithPath: path)
         var isDirectory: ObjCBool = false
         var claim: RunClaim?
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) {
+        let existed = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+        if existed {
             if !isDirectory.boolValue {
                 throw IMLError("The output path \(path) is a file, not a directory; choose another --out.")
             }
             // A run in progress there is named first: --force must not pull files from under it.
             claim = try RunClaim(url)
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent(configFile).path), !force {
+            let present = entriesOfARun.filter { FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) }
+            if present.contains(configFile), !force {
                 throw IMLError("The output directory \(path) already holds a run; continue it with --resume \(path), overwrite it with --force, or choose another --out.")
+            }
+            if !present.isEmpty, !force {
+                let names = present.map { name in isDirectoryEntry(url.appendingPathComponent(name)) ? name + "/" : name }
+                throw IMLError("The output directory \(path) holds \(names.joined(separator: ", ")) but no run (no config.json), and a new run would replace \(present.count == 1 ? "it" : "them"); choose another --out, or move \(present.count == 1 ? "it" : "them") away (--force replaces \(present.count == 1 ? "it" : "them")).")
+            }
+            for name in present {
+                do {
+                    try FileManager.default.removeItem(at: url.appendingPathComponent(name))
+                } catch {
+                    throw IMLError("Cannot remove \(url.appendingPathComponent(name).path) of the run that --force replaces (\(RunFileText.reason(error))); check its permissions, or choose another --out.")
+                }
             }
         }
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         } catch {
-            throw IMLError("Cannot create the output directory \(path) (\(error.localizedDescription)); check the path and its permissions.")
+            throw IMLError("Cannot create the output directory \(path) (\(RunFileText.reason(error))); check the path and its permissions.")
         }
-        return RunDirectory(url: url, resumes: false, claim: try claim ?? RunClaim(url))
+        var directory = RunDirectory(url: url, resumes: false, claim: try claim ?? RunClaim(url))
+        directory.created = !existed
+        return directory
+    }
+
+    /// Refuses an empty --out, which would mean the working directory.
+    public static func checkOut(_ path: String, example: String = "results/my-run") throws {
+        if path.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw IMLError("--out is empty; name the directory for the output files, e.g. --out \(example).")
+        }
+    }
+
+    static func isDirectoryEntry(_ url: URL) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
+    /// Removes the directory `create` made, for a run that never started (its data did not load):
+    /// only when this process created it and it holds nothing but the claim's lock file.
+    public func removeIfUnused() {
+        guard created, let entries = try? FileManager.default.contentsOfDirectory(atPath: url.path),
+              entries.allSatisfy({ $0 == RunClaim.fileName }) else { return }
+        try? FileManager.default.removeItem(at: url)
     }
 
     /// Opens the run in `path` to continue it from its checkpoints.
@@ -61,6 +105,9 @@ public struct RunDirectory {
 
     /// True when opened to continue a run from its checkpoints.
     public let resumes: Bool
+
+    /// True when `create` made the directory (it did not exist before).
+    public private(set) var created = false
 
     public func file(_ name: String) -> URL { url.appendingPathComponent(name) }
 
@@ -90,14 +137,13 @@ public struct RunDirectory {
     }
 }
 
-/// The package version and, when run from a git checkout, its commit (for config.json).
+/// The package version and the git commit the program was built from (for config.json and
+/// --version; "-dirty" when the build had uncommitted changes, nil outside a git checkout).
 public enum Provenance {
     public static let packageVersion = "0.1.0"
 
-    public static func gitCommit() -> String? {
-        guard let outcome = try? ChildProcess.run("git", ["rev-parse", "--short=12", "HEAD"], timeout: 10),
-              outcome.status == 0 else { return nil }
-        let out = outcome.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        return out.isEmpty ? nil : out
-    }
+    public static var gitCommit: String? { BuildCommit.commit }
+
+    /// What --version prints.
+    public static var versionLine: String { packageVersion + " (commit \(gitCommit ?? "unknown"))" }
 }

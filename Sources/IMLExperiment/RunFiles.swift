@@ -194,7 +194,10 @@ public enum RunRecords {
     /// Reads metrics.jsonl: every line a record. Problems name `path` and the line.
     public static func parse(_ data: Data, path: String, fix: String) throws -> [(line: Int, record: MetricRecord)] {
         if data.isEmpty { throw IMLError("\(path) is empty; \(fix).") }
-        guard let text = String(data: data, encoding: .utf8) else { throw IMLError("\(path) is not UTF-8 text; \(fix).") }
+        guard var text = String(data: data, encoding: .utf8) else { throw IMLError("\(path) is not UTF-8 text; \(fix).") }
+        // A file saved with Windows line endings holds the same records ("\r\n" is one Character,
+        // so it would not split on "\n" at all).
+        text = text.replacingOccurrences(of: "\r\n", with: "\n")
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         var records: [(line: Int, record: MetricRecord)] = []
         for (index, line) in lines.enumerated() {

@@ -97,7 +97,9 @@ private final class SharedWork: @unchecked Sendable {
 }
 
 /// One status line per run on stderr: stage, epoch, loss, headline EMs of each active seed and
-/// an ETA. On a terminal the line is redrawn in place; elsewhere (CI, logs) a line per epoch.
+/// an ETA. On a terminal the line is redrawn in place and fits its width (read before every
+/// redraw, so a resized window is followed at once): per-seed fields are abbreviated, then
+/// dropped, before the line is cut. Elsewhere (CI, logs) a whole line per epoch.
 public final class ProgressDisplay {
     let totalSeeds: Int
     let start = Date()
@@ -115,6 +117,13 @@ public final class ProgressDisplay {
 
     func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
 
+    /// Columns of the terminal on stderr (80 when it does not say).
+    static func terminalWidth() -> Int {
+        var size = winsize()
+        guard ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
+    }
+
     public func update(_ p: TrainingProgress) {
         lock.lock(); defer { lock.unlock() }
         latest[p.seed] = p
@@ -123,8 +132,11 @@ public final class ProgressDisplay {
         if interactive {
             guard now.timeIntervalSince(lastDraw) > 0.25 || p.evaluated else { return }
             lastDraw = now
-            let line = statusLine(now: now, showing: p.seed)
-            write("\r" + line + String(repeating: " ", count: max(0, lastLength - line.count)))
+            // One column short of the width: a line that fills it wraps on some terminals.
+            let width = Self.terminalWidth() - 1
+            let line = statusLine(now: now, showing: p.seed, width: width)
+            let clear = min(max(0, lastLength - line.count), max(0, width - line.count))
+            write("\r" + line + String(repeating: " ", count: clear))
             lastLength = line.count
         } else if p.evaluated && p.epoch > 0 {
             write(statusLine(now: now, showing: p.seed) + "\n")
@@ -132,24 +144,53 @@ public final class ProgressDisplay {
     }
 
     /// Finished seeds drop out of the line, but `seed`, the one just updated, is shown even if
-    /// that update finished it: its last epoch's figures are then printed once.
-    func statusLine(now: Date, showing seed: UInt64? = nil) -> String {
+    /// that update finished it: its last epoch's figures are then printed once. With `width`,
+    /// the line has at most that many characters.
+    func statusLine(now: Date, showing seed: UInt64? = nil, width: Int? = nil) -> String {
         let done = latest.values.reduce(0) { $0 + $1.examplesDone }
         let perSeedTotal = latest.values.first?.examplesTotal ?? 1
         let total = perSeedTotal * totalSeeds
         let fraction = min(1, Double(done) / Double(max(1, total)))
         let elapsed = now.timeIntervalSince(start)
         let eta = fraction > 0.01 ? elapsed * (1 - fraction) / fraction : .nan
-        let barWidth = 20
-        let filled = Int(fraction * Double(barWidth))
-        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled)
+        func bar(_ width: Int) -> String {
+            let filled = Int(fraction * Double(width))
+            return String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        }
         let active = latest.values.filter { !finishedSeeds.contains($0.seed) || $0.seed == seed }.sorted { $0.seed < $1.seed }
-        let seedsText = active.map { p in
-            let ems = p.headline.map { String(format: "%@ %.2f", $0.0, $0.1) }.joined(separator: " ")
-            let loss = p.loss.isFinite ? String(format: "loss %.3f", p.loss) : "loss  —  "
-            return "seed \(p.seed) stage \(p.stage) epoch \(p.epoch)/\(p.epochs) \(loss) \(ems)"
-        }.joined(separator: " | ")
-        return "\(bar) \(Int(fraction * 100))% \(finishedSeeds.count)/\(totalSeeds) seeds done, \(Self.clock(elapsed)) elapsed, ETA \(Self.clock(eta)) | \(seedsText)"
+        let percent = "\(Int(fraction * 100))%"
+        let headers = [
+            "\(bar(20)) \(percent) \(finishedSeeds.count)/\(totalSeeds) seeds done, \(Self.clock(elapsed)) elapsed, ETA \(Self.clock(eta))",
+            "\(bar(10)) \(percent) \(finishedSeeds.count)/\(totalSeeds) done, ETA \(Self.clock(eta))",
+            "\(percent) ETA \(Self.clock(eta))",
+        ]
+        // Each seed's fields from the fullest to the shortest.
+        func seedTexts(_ p: TrainingProgress, level: Int) -> String {
+            let loss = p.loss.isFinite ? String(format: "%.3f", p.loss) : " —  "
+            switch level {
+            case 0:
+                let ems = p.headline.map { String(format: "%@ %.2f", $0.0, $0.1) }.joined(separator: " ")
+                return "seed \(p.seed) stage \(p.stage) epoch \(p.epoch)/\(p.epochs) loss \(loss) \(ems)"
+            case 1:
+                let ems = p.headline.map { String(format: "%@ %.2f", $0.0, $0.1) }.joined(separator: " ")
+                return "s\(p.seed) \(p.stage):\(p.epoch)/\(p.epochs) \(loss) \(ems)"
+            case 2:
+                let first = p.headline.first.map { String(format: " %@ %.2f", $0.0, $0.1) } ?? ""
+                return "s\(p.seed) \(p.stage):\(p.epoch)/\(p.epochs) \(loss)\(first)"
+            default:
+                return "s\(p.seed) \(p.stage):\(p.epoch)/\(p.epochs)"
+            }
+        }
+        func line(header: String, level: Int) -> String {
+            ([header] + active.map { seedTexts($0, level: level) }).joined(separator: " | ")
+        }
+        guard let width else { return line(header: headers[0], level: 0) }
+        // Shorten the seeds' fields and the header by turns, the seeds' figures kept longest.
+        for (header, level) in [(0, 0), (0, 1), (1, 1), (1, 2), (2, 2), (2, 3)] {
+            let candidate = line(header: headers[header], level: level)
+            if candidate.count <= width { return candidate }
+        }
+        return String(line(header: headers.last!, level: 3).prefix(max(0, width)))
     }
 
     static func clock(_ seconds: Double) -> String {

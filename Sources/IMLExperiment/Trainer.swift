@@ -19,8 +19,15 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
 
     public func epochs(stage: Int) -> Int { stage == 1 ? epochs1 : epochs2 }
 
+    /// The most epochs a stage may have (a default run has 30).
+    public static let maxEpochs = 100_000
+
     public func validate() throws {
         if epochs1 < 0 || epochs2 < 0 { throw IMLError("--epochs1 and --epochs2 must not be negative (got \(epochs1), \(epochs2)).") }
+        for (option, epochs) in [("--epochs1", epochs1), ("--epochs2", epochs2)] where epochs > Self.maxEpochs {
+            // Epoch counts multiply into example counts; far beyond any run, they would overflow.
+            throw IMLError("\(option) \(epochs) is more than one run trains (at most \(Self.maxEpochs) epochs per stage); give fewer epochs.")
+        }
         if epochs1 + epochs2 == 0 { throw IMLError("--epochs1 and --epochs2 are both 0: nothing to train; give at least one epoch.") }
         if batchSize < 1 { throw IMLError("--batch-size must be at least 1 (got \(batchSize)).") }
         if !(learningRate > 0 && learningRate.isFinite) { throw IMLError("--lr must be a positive number (got \(learningRate)).") }

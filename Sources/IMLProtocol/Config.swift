@@ -72,6 +72,10 @@ public struct ProtocolConfig: Codable, Equatable, Sendable {
         for (subset, n) in stage1Counts where !subset.isConsistent && n == 1 {
             try fail("The subset \(subset.rawValue) would hold a single entity, so its definition cannot state another entity's facts; use more entities or an alpha that gives it none or at least two.")
         }
+        let pool = entities - stage1Counts.reduce(0) { $0 + $1.1 }
+        if stages == 2 && pool < 1 {
+            try fail("--tag1-fraction, --tag2-fraction and --question-only-fraction leave no entity of the \(entities) for stage 2, so there would be nothing to measure the IML effect on; lower them so that their sum is below 1.")
+        }
         if heldOutCount < 1 || heldOutCount >= attributes {
             try fail("Held-out attributes per variable must be between 1 and T-1 = \(attributes - 1) (got \(heldOutCount)).")
         }

@@ -38,7 +38,16 @@ public final class TransformerLM: Layer {
             if width < 1 || width % heads != 0 {
                 throw IMLError("--width must be a positive multiple of --heads (got width \(width), \(heads) heads); try width \(max(1, width / max(1, heads)) * max(1, heads)).")
             }
+            // Each block holds about 12 * width^2 weights (attention 4, MLP 8), each with its
+            // gradient and Adam's two moments: 16 bytes a parameter, per seed training at once.
+            let blocks = Double(layers) * 12 * Double(width) * Double(width)
+            if blocks > Self.maxParameters {
+                throw IMLError("--layers \(layers) and --width \(width) make a transformer of about \(String(format: "%.0f", blocks)) parameters (\(String(format: "%.1f", blocks * 16 / 1e9)) GB a seed with gradients and Adam's moments), more than the \(String(format: "%.0f", Self.maxParameters)) this program trains; choose a smaller --width or fewer --layers.")
+            }
         }
+
+        /// The most parameters a model may have, as for the vision model (ConvNetMLP.maxParameters).
+        public static let maxParameters = 50_000_000.0
     }
 
     public let config: Config

@@ -144,6 +144,15 @@ public struct MNISTData {
         }
 
         var located = locateFiles(in: directory)
+        // A link where a file should be that leads nowhere is named as such, not as a missing file.
+        for file in located.missing {
+            for name in [file.fileName, file.gzipFileName] {
+                let path = directory.appendingPathComponent(name).path
+                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
+                    throw IMLError("\(path) is a symbolic link to \(target), which leads to no file (a missing target or a loop of links); point it at the \(kind.displayName) file or replace it with the file.")
+                }
+            }
+        }
         if !located.missing.isEmpty {
             if kind == .fashionMNIST {
                 let names = located.missing.map(\.fileName).joined(separator: ", ")

@@ -46,7 +46,7 @@ struct Bench: ParsableCommand {
     var blasCore: String?
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads).") }
+        do { try Parallel.checkThreads(threads) } catch let error as IMLError { throw ValidationError(error.message) }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats).") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch).") }
         guard concurrent >= 0 else { throw ValidationError("--concurrent must be at least 0, got \(concurrent).") }

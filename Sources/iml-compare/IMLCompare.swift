@@ -12,7 +12,8 @@ struct IMLCompare: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iml-compare",
         abstract: "Compare runs of mnist-iml and text-iml: writes comparison.png and comparison.md.",
-        discussion: "iml-compare --readme README.md rewrites the README's result tables from results/published/ (--check only reports stale ones).")
+        discussion: "iml-compare --readme README.md rewrites the README's result tables from results/published/ (--check only reports stale ones).",
+        version: Provenance.versionLine)
 
     @Argument(help: "Run directories written by mnist-iml run or text-iml run.") var runs: [String] = []
     @Option(help: "Output directory.") var out: String = "results/comparison"
@@ -32,15 +33,17 @@ struct IMLCompare: ParsableCommand {
                 let stale = try PublishedResults.stale(readme: text, root: root)
                 if check {
                     if !stale.isEmpty {
-                        throw IMLError("\(readme): \(stale.count) results table(s) differ from results/published: \(stale.joined(separator: ", ")); run iml-compare --readme \(readme) to render them.")
+                        throw IMLError("\(readme): \(stale.count) results table(s) or the index differ from results/published: \(stale.joined(separator: ", ")); run iml-compare --readme \(readme) to render them.")
                     }
                     print("\(readme): every results table matches results/published.")
                 } else {
                     try AtomicFile.write(try PublishedResults.rendered(readme: text, root: root), to: url)
-                    print("\(readme): \(stale.count) results table(s) rendered anew.")
+                    try AtomicFile.write(try PublishedIndex.csv(root: root), to: PublishedIndex.url(root: root))
+                    print("\(readme): \(stale.count) results table(s) or index rendered anew (and \(PublishedResults.directory)/\(PublishedIndex.fileName)).")
                 }
                 return
             }
+            try RunDirectory.checkOut(out, example: "results/comparison")
             if let against {
                 guard !runs.isEmpty else { throw IMLError("iml-compare --against needs at least one run directory.") }
                 let finished = try runs.map(FinishedRun.init(path:))

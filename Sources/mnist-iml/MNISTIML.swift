@@ -14,6 +14,7 @@ struct MNISTIML: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mnist-iml",
         abstract: "Implicit meta-learning on MNIST: tagged definitions, questions, two training stages.",
+        version: Provenance.versionLine,
         subcommands: [Run.self, SweepCommand<Run>.self, MergeRuns.self, AnalyzeCommand<Run>.self, Render.self,
                        SubmitCommand<Run>.self, StatusCommand.self, AggregateCommand<Run>.self],
         defaultSubcommand: Run.self)
@@ -94,6 +95,13 @@ struct Run: RunnableCommand {
 
     func makeModality() throws -> Modality { try vision.modality() }
     func run() throws { try runExperiment(arguments: RunCommand.commandLineArguments()) }
+
+    /// The data directory the run recorded, while it still holds the idx files.
+    static func recordedLocation(_ config: RunConfig) -> (arguments: [String], note: String)? {
+        guard case .string(let directory)? = config["data_dir"],
+              MNISTData.locateFiles(in: URL(fileURLWithPath: directory)).missing.isEmpty else { return nil }
+        return (["--data-dir", directory], "Data from \(directory), the directory the run recorded (give --data-dir to use another).")
+    }
 }
 
 extension Handwriting: ExpressibleByArgument {}

@@ -12,6 +12,7 @@ struct TextIML: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "text-iml",
         abstract: "Implicit meta-learning on text: tagged definitions, questions, two training stages, a small transformer.",
+        version: Provenance.versionLine,
         subcommands: [Run.self, SweepCommand<Run>.self, MergeRuns.self, AnalyzeCommand<Run>.self, Sample.self,
                        SubmitCommand<Run>.self, StatusCommand.self, AggregateCommand<Run>.self],
         defaultSubcommand: Run.self)

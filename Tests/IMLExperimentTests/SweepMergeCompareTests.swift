@@ -236,6 +236,45 @@ final class PublishedResultsTests: XCTestCase {
         XCTAssertEqual(stale, [], "README tables differ from results/published; render them with `swift run iml-compare --readme README.md` after rerunning with scripts/reproduce-results.sh")
     }
 
+    /// index.csv: a row per published run with its settings, IML effect and final EMs, from the
+    /// committed files alone; a changed summary makes it stale.
+    func testTheIndexHasARowPerRunFromItsCommittedFiles() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("published-index-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var training = TrainingConfig(); training.epochs1 = 1; training.epochs2 = 1; training.batchSize = 16
+        var c = ProtocolConfig(); c.entities = 40
+        var summaries: [RunSummary] = []
+        for name in ["toy", "sweep/alpha=0.5"] {
+            if name.hasPrefix("sweep") { c.alpha = 0.5 }
+            let run = root.appendingPathComponent("results/published/" + name)
+            try Experiment(modality: ToyModality(), protocolConfig: c, seeds: [0, 1], training: training, concurrency: 1)
+                .run(in: try RunDirectory.create(run.path, force: false), log: { _ in })
+            // As committed: summary.json's values (what a clone has).
+            let file = run.appendingPathComponent(RunDirectory.summaryFile)
+            summaries.append(try RunSummary(summaryJSON: Data(contentsOf: file), file: file.path))
+        }
+        let lines = try PublishedIndex.csv(root: root).split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 3)
+        let header = lines[0].split(separator: ",").map(String.init)
+        XCTAssertEqual(Array(header.prefix(5)), ["run", "seeds", "modality", "stages", "entities"])
+        let rows = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        XCTAssertEqual(rows.map { $0[0] }, ["sweep/alpha=0.5", "toy"])
+        for (row, summary) in zip(rows, [summaries[1], summaries[0]]) {
+            func column(_ name: String) -> String { row[header.firstIndex(of: name)!] }
+            XCTAssertEqual(column("seeds"), "2")
+            XCTAssertEqual(column("entities"), "40")
+            XCTAssertEqual(column("iml_effect_mean"), "\(summary.imlEffect!.mean)")
+            XCTAssertEqual(column("iml_effect_per_seed"), summary.imlEffect!.perSeed.map { "\($0)" }.joined(separator: ";"))
+            XCTAssertEqual(column("stage2_d1consis_em"), "\(summary.stages[2]!.first { $0.0 == "d1consis" }!.1.mean)")
+        }
+        XCTAssertEqual(rows[0][header.firstIndex(of: "alpha")!], "0.5")
+        XCTAssertFalse(try PublishedIndex.isCurrent(root: root))
+        try PublishedIndex.csv(root: root).write(to: PublishedIndex.url(root: root), atomically: true, encoding: .utf8)
+        XCTAssertTrue(try PublishedIndex.isCurrent(root: root))
+        XCTAssertEqual(PublishedIndex.quoted("a,b"), "\"a,b\"")
+        XCTAssertEqual(PublishedIndex.quoted("say \"x\""), "\"say \"\"x\"\"\"")
+    }
+
     /// A block is rendered from the committed summary, and a changed number makes it stale.
     func testABlockIsRenderedFromTheSummaryAndAChangeIsCaught() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("published-\(UUID())")
@@ -246,6 +285,8 @@ final class PublishedResultsTests: XCTestCase {
         let summary = try Experiment(modality: ToyModality(), protocolConfig: c, seeds: [0, 1], training: training, concurrency: 1)
             .run(in: try RunDirectory.create(run.path, force: false), log: { _ in })
         let readme = "intro\n<!-- results: summary toy -->\nold\n<!-- /results -->\nend"
+        XCTAssertEqual(try PublishedResults.stale(readme: readme, root: root), ["<!-- results: summary toy -->", "results/published/index.csv"])
+        try PublishedIndex.csv(root: root).write(to: PublishedIndex.url(root: root), atomically: true, encoding: .utf8)
         XCTAssertEqual(try PublishedResults.stale(readme: readme, root: root), ["<!-- results: summary toy -->"])
         let rendered = try PublishedResults.rendered(readme: readme, root: root)
         XCTAssertEqual(rendered, "intro\n<!-- results: summary toy -->\n" + summary.table() + "\n<!-- /results -->\nend")

@@ -89,7 +89,7 @@ extension BadInputTests {
         let text = base.appendingPathComponent("text-run")
         let made = try mnistIML(["run", "--quick", "--entities", "20", "--seeds", "1", "--order", "tve", "--out", text.path], tool: "text-iml")
         XCTAssertEqual(made.status, 0, made.stderr)
-        try assertRefused(["analyze", text.path], "error: \(text.path) is a run of the text modality, not mnist; analyze it with the tool that made it.", leaving: text)
+        try assertRefused(["analyze", text.path], "error: \(text.path) is a run of the text modality, not mnist; analyze it with text-iml.", leaving: text)
 
         try assertFails(["analyze", f.finished.path, "--folds", "1"], "error: --folds must be at least 2 (got 1).")
         try assertFails(["analyze", f.finished.path, "--threads", "0"], "error: --threads must be at least 1 (got 0).")

@@ -42,6 +42,10 @@ final class CountFlopsScriptTests: XCTestCase {
         XCTAssertEqual(counted.status, 3, "the script passes the command's exit status on")
         XCTAssertEqual(counted.stdout.split(separator: "\n").first.map(String.init),
                        "sgemm: 2 calls, 282 FLOP; sgemv: 1 calls, 48 FLOP", counted.stderr)
+        // A plain program: OpenBLAS's own pick, or the environment's OPENBLAS_CORETYPE.
+        let kernel = counted.stdout.split(separator: "\n").dropFirst(2).first.map(String.init) ?? ""
+        let why = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil ? "OpenBLAS's own pick" : "OPENBLAS_CORETYPE in the environment"
+        XCTAssertNotNil(kernel.range(of: "^BLAS kernel of the counted products: [A-Za-z0-9_]+, \(why)$", options: .regularExpression), kernel)
     }
 
     func testWithoutACommandItSaysHowToCallIt() throws {
