@@ -3,7 +3,8 @@
 # OpenBLAS kernel (any x86-64 processor with AVX2 gives the same bytes). config.json and
 # summary.json of each (and analysis/*.json, analysis-answer/alignment.json of the analysed ones) are committed; then `swift run iml-compare --readme README.md` rewrites the README's tables.
 # Usage: scripts/reproduce-results.sh [NAME...]   (default: all, in this order; about 7 hours
-# on 2 cores). Needs MNIST (see README). Runs that already finished are skipped.
+# on 2 cores). Needs MNIST (see README). Runs that already finished on this machine are skipped;
+# on a fresh clone, which has only each run's committed files, every named run is made again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -63,9 +64,12 @@ analysed=(mnist-analysis text-default text-order-tve text-analysis-examples text
 for name in "${order[@]}"; do
   command="${commands[$name]:-}"
   if [ -z "$command" ]; then echo "unknown result $name; known: ${!commands[*]}" >&2; exit 2; fi
-  if [ -f "$out/$name/summary.json" ] || [ -f "$out/$name/sweep.md" ]; then echo "== $name: done, skipped" >&2; continue; fi
-  echo "== $name: $command ${pin[*]} --out $out/$name" >&2
-  $command "${pin[@]}" --out "$out/$name" > /dev/null
+  # Done here: the run wrote its figure on this machine (a clone has only the committed files,
+  # which the run then replaces with the same bytes, hence --force).
+  if [ -f "$out/$name/curves.png" ] || [ -f "$out/$name/sweep.md" ]; then echo "== $name: done, skipped" >&2; continue; fi
+  force=(); [ -d "$out/$name" ] && force=(--force)
+  echo "== $name: $command ${pin[*]} ${force[*]} --out $out/$name" >&2
+  $command "${pin[@]}" "${force[@]}" --out "$out/$name" > /dev/null
 done
 # The analyses of the runs that kept their weights (gradient alignment along stage 1, probes).
 for name in "${analysed[@]}"; do

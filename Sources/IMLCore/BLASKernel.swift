@@ -54,9 +54,9 @@ public enum BLASKernel {
     }()
 
     /// The fastest kernel a processor with `features` runs, with the features that allow it (nil
-    /// without AVX). Cooperlake is SkylakeX with BF16 products; ours are fp32, so on the Intel Xeon
-    /// model 207 and the AMD Zen 4 of this project the two run the same code, and Cooperlake is
-    /// named because it is what OpenBLAS itself picks on a Zen 4.
+    /// without AVX). Cooperlake adds BF16 products to SkylakeX; for our fp32 products the two ran
+    /// at the same speed on a Zen 4 (docs/performance.md), and Cooperlake is what OpenBLAS itself
+    /// picks there. With AVX2 alone, Haswell: on the Zen 4 it was 6% faster than OpenBLAS's Zen.
     public static func best(for features: CPUFeatures) -> (kernel: String, tier: Int, because: String)? {
         if features.isSuperset(of: CPUFeatures.avx512.union(.avx512bf16)) { return ("Cooperlake", 4, "AVX512-BF16") }
         if features.isSuperset(of: CPUFeatures.avx512) { return ("SkylakeX", 3, "AVX-512 F/CD/BW/DQ/VL") }

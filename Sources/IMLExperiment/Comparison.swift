@@ -37,7 +37,7 @@ public enum Comparison {
         }
         try Figure.render(title: "Stage 2: exact match of new definitions, by tag",
                           subtitle: "mean over seeds with 95% bands; IML effect = d1consis - d2consis",
-                          panels: panels, panelWidth: 600, panelHeight: 440).writePNG(to: outURL.appendingPathComponent("comparison.png"))
+                          panels: panels, panelWidth: 600, panelHeight: 440).writePNGAndSVG(to: outURL.appendingPathComponent("comparison.png"))
         try AtomicFile.write(markdown(runs, names: names), to: outURL.appendingPathComponent("comparison.md"))
     }
 

@@ -1,5 +1,6 @@
-// curves.png: exact match per subset against epoch, stage 1 and stage 2 side by side (the
-// paper's figure 3), mean over seeds with a shaded 95% band and the chance level.
+// curves.png (and curves.svg): exact match per subset against epoch, stage 1 and stage 2 side by
+// side (the paper's figure 3), mean over seeds with a shaded 95% band (from 3 seeds on) and the
+// chance level.
 
 import Foundation
 import IMLProtocol
@@ -21,11 +22,16 @@ public enum CurvesFigure {
         }
     }
 
+    /// The seeds a band needs: with two, a 95% interval spans most of [0, 1] and bands stack into mud.
+    public static let seedsForBands = 3
+
     public static func panel(records: [MetricRecord], stage: Int, title: String, subsets: [String]? = nil, chance: Double) -> PlotPanel {
         let curves = Curves.curves(records: records, stage: stage).filter { subsets?.contains($0.subset) ?? true }
+        let seeds = Set(records.map(\.seed)).count
+        let bands = seeds >= seedsForBands
         let series = curves.map { c in
             PlotSeries(name: c.subset, color: color(c.subset), x: c.epochs.map(Double.init), y: c.mean,
-                       lower: c.lower, upper: c.upper, dashed: c.subset.hasSuffix("_defined"))
+                       lower: bands ? c.lower : nil, upper: bands ? c.upper : nil, dashed: c.subset.hasSuffix("_defined"))
         }
         let lastEpoch = curves.flatMap(\.epochs).max() ?? 1
         return PlotPanel(title: title, xLabel: "epoch", yLabel: "exact match", series: series, yRange: 0...1,
@@ -46,10 +52,14 @@ public enum CurvesFigure {
         if stages.contains(2) {
             panels.append(panel(records: records, stage: 2, title: "Stage 2: new definitions only", chance: chance))
         }
-        return try Figure.render(title: title, subtitle: settings, panels: panels, panelWidth: 640, panelHeight: 460)
+        // Each stage's legend under its own panel: d1consis shares qd1consis's colour (both tag 1),
+        // so one legend would give one colour two meanings.
+        let bandNote = Set(records.map(\.seed)).count >= seedsForBands ? "; bands: 95% interval over seeds" : "; no bands below \(seedsForBands) seeds"
+        return try Figure.render(title: title, subtitle: settings + bandNote, panels: panels, panelWidth: 640, panelHeight: 460,
+                                 legendPerPanel: true)
     }
 
     public static func write(records: [MetricRecord], title: String, settings: String, chance: Double, to url: URL) throws {
-        try render(records: records, title: title, settings: settings, chance: chance).writePNG(to: url)
+        try render(records: records, title: title, settings: settings, chance: chance).writePNGAndSVG(to: url)
     }
 }

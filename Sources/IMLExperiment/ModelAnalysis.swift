@@ -104,8 +104,8 @@ public enum ModelAnalysis {
         let directory = run.appendingPathComponent(directoryName(settings.alignmentLoss))
         try AtomicFile.write(report.alignmentJSON.serialized(pretty: true) + "\n", to: directory.appendingPathComponent("alignment.json"))
         try AtomicFile.write(report.probesJSON.serialized(pretty: true) + "\n", to: directory.appendingPathComponent("probes.json"))
-        try report.alignmentFigure().writePNG(to: directory.appendingPathComponent("alignment.png"))
-        try report.probesFigure().writePNG(to: directory.appendingPathComponent("probes.png"))
+        try report.alignmentFigure().writePNGAndSVG(to: directory.appendingPathComponent("alignment.png"))
+        try report.probesFigure().writePNGAndSVG(to: directory.appendingPathComponent("probes.png"))
         log(report.summaryLines.joined(separator: "\n"))
     }
 

@@ -11,12 +11,13 @@ public struct RunDirectory {
     public static let metricsFile = "metrics.jsonl"
     public static let summaryFile = "summary.json"
     public static let curvesFile = "curves.png"
+    public static let curvesVectorFile = "curves.svg"
 
     /// Every entry a run, its analyses and its figures write in the run directory: a new run
     /// refuses a directory that holds any of them (they would be replaced), and --force removes
     /// all of them, so nothing of the replaced run (its analysis/, seeds the new run lacks) stays.
     public static var entriesOfARun: [String] {
-        [configFile, metricsFile, summaryFile, curvesFile, RunCheckpoints.directoryName, RunModels.directoryName,
+        [configFile, metricsFile, summaryFile, curvesFile, curvesVectorFile, RunCheckpoints.directoryName, RunModels.directoryName,
          TensorBoardLog.directoryName] + ExampleLoss.allCases.map(ModelAnalysis.directoryName)
     }
 

@@ -252,7 +252,7 @@ public enum SweepReport {
                                     series: finals.map { name in series(name, CurvesFigure.color(name)) { $0.final(name) } },
                                     yRange: 0...1, style: .pointsWithErrorBars, xScale: scale, xTicks: ticks, connectPoints: numeric && connect)
         let title = "\(modalityTitle): IML against \(parameter.title)"
-        try Figure.render(title: title, subtitle: settings, panels: [effect, finalsPanel]).writePNG(to: directory.appendingPathComponent(name + ".png"))
+        try Figure.render(title: title, subtitle: settings, panels: [effect, finalsPanel]).writePNGAndSVG(to: directory.appendingPathComponent(name + ".png"))
         try AtomicFile.write(markdown(sorted, parameter: parameter, title: title, settings: settings), to: directory.appendingPathComponent(name + ".md"))
     }
 

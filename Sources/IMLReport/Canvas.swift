@@ -54,6 +54,14 @@ public final class Canvas {
     /// When set, drawing outside this rectangle is discarded (e.g. data outside a plot area).
     public var clip: PixelRect?
 
+    /// The drawing as vector elements, for `svg()`: each public drawing call adds one, in the
+    /// canvas's pixel coordinates, with real text instead of the bitmap font (see CanvasSVG.swift).
+    var vector: [SVGElement] = []
+    /// Above 0 while a drawing call draws through others (text through rectangles), which then
+    /// add no element of their own.
+    var composing = 0
+    let background: Color
+
     /// Canvases larger than this are refused: 16k x 16k is far beyond any figure.
     public static let maxSide = 16_384
 
@@ -63,6 +71,7 @@ public final class Canvas {
         }
         self.width = width
         self.height = height
+        self.background = background
         pixels = [UInt8](repeating: 0, count: width * height * 3)
         for index in stride(from: 0, to: pixels.count, by: 3) {
             pixels[index] = background.r
@@ -121,6 +130,7 @@ public final class Canvas {
     // MARK: Rectangles and shapes
 
     public func fillRect(x: Int, y: Int, width rectWidth: Int, height rectHeight: Int, color: Color, alpha: Double = 1) {
+        record(.rect(x: Double(x), y: Double(y), width: Double(max(0, rectWidth)), height: Double(max(0, rectHeight)), fill: color, alpha: alpha))
         let area = PixelRect(x: x, y: y, width: max(0, rectWidth), height: max(0, rectHeight)).intersection(drawable)
         for py in area.y..<area.maxY {
             for px in area.x..<area.maxX {
@@ -133,6 +143,9 @@ public final class Canvas {
     public func drawRect(x: Int, y: Int, width rectWidth: Int, height rectHeight: Int, color: Color, thickness: Int = 1) {
         guard rectWidth > 0, rectHeight > 0 else { return }
         let t = max(1, min(thickness, (min(rectWidth, rectHeight) + 1) / 2))
+        record(.outline(x: Double(x) + Double(t) / 2, y: Double(y) + Double(t) / 2, width: Double(rectWidth - t),
+                        height: Double(rectHeight - t), stroke: color, thickness: Double(t)))
+        composing += 1; defer { composing -= 1 }
         fillRect(x: x, y: y, width: rectWidth, height: t, color: color)
         fillRect(x: x, y: y + rectHeight - t, width: rectWidth, height: t, color: color)
         fillRect(x: x, y: y + t, width: t, height: rectHeight - 2 * t, color: color)
@@ -142,6 +155,7 @@ public final class Canvas {
     /// A filled disc centred on pixel (cx, cy).
     public func fillCircle(centerX cx: Int, centerY cy: Int, radius: Int, color: Color, alpha: Double = 1) {
         guard radius >= 0 else { return }
+        record(.circle(cx: Double(cx) + 0.5, cy: Double(cy) + 0.5, r: Double(radius) + 0.5, fill: color, alpha: alpha))
         // The +r term rounds the edge outward a little so small discs do not look square-cut.
         let limit = radius * radius + radius
         for dy in -radius...radius {
@@ -156,6 +170,8 @@ public final class Canvas {
     public func drawLine(x0: Int, y0: Int, x1: Int, y1: Int, color: Color, thickness: Int = 1,
                          dash: DashPattern? = nil, alpha: Double = 1) {
         let t = max(1, thickness)
+        record(.line(x0: Double(x0) + 0.5, y0: Double(y0) + 0.5, x1: Double(x1) + 0.5, y1: Double(y1) + 0.5,
+                     stroke: color, thickness: Double(t), dash: dash.map { (Double($0.on), Double($0.off)) }, alpha: alpha))
         let low = -(t - 1) / 2, high = t / 2
         let area = drawable
         // Walk only the part of the line that can touch the drawable area, so far-off endpoints
@@ -223,6 +239,7 @@ public final class Canvas {
         // Far-off vertices (absurd data) are pulled in so edge arithmetic cannot overflow to inf or NaN.
         let limit = 1e7
         let points = points.map { (x: min(max($0.x, -limit), limit), y: min(max($0.y, -limit), limit)) }
+        record(.polygon(points: points, fill: color, alpha: alpha))
         let area = drawable
         guard area.width > 0, area.height > 0 else { return }
         let minY = points.map(\.y).min()!, maxY = points.map(\.y).max()!
@@ -269,6 +286,8 @@ public final class Canvas {
             throw IMLError("blitGray: a \(imageWidth)x\(imageHeight) image needs width x height pixels, got \(gray.count)")
         }
         guard scale >= 1 else { throw IMLError("blitGray: scale must be at least 1, got \(scale)") }
+        record(.image(x: Double(origin.x), y: Double(origin.y), width: imageWidth, height: imageHeight, scale: Double(scale), gray: gray))
+        composing += 1; defer { composing -= 1 }
         for row in 0..<imageHeight {
             for column in 0..<imageWidth {
                 let value = gray[row * imageWidth + column]
@@ -305,6 +324,8 @@ public final class Canvas {
     /// Draws `text` with its bounding box's top-left corner at (x, y).
     public func drawText(_ text: String, x: Int, y: Int, scale: Int = 2, color: Color = .ink) {
         let s = max(1, scale)
+        record(.text(text, x: Double(x), y: Double(y), size: Double(s), color: color, vertical: false))
+        composing += 1; defer { composing -= 1 }
         var penX = x
         for scalar in text.unicodeScalars {
             let glyph = BitmapFont.glyph(for: scalar)
@@ -321,6 +342,8 @@ public final class Canvas {
     /// The bounding box is `textHeight` wide and `textWidth` tall, its top-left corner at (x, y).
     public func drawTextVertical(_ text: String, x: Int, y: Int, scale: Int = 2, color: Color = .ink) {
         let s = max(1, scale)
+        record(.text(text, x: Double(x), y: Double(y), size: Double(s), color: color, vertical: true))
+        composing += 1; defer { composing -= 1 }
         let length = Canvas.textWidth(text, scale: s)
         var penX = 0
         for scalar in text.unicodeScalars {
@@ -345,5 +368,17 @@ public final class Canvas {
     /// Writes the canvas as an RGB PNG, atomically.
     public func writePNG(to url: URL) throws {
         try PNG.write(width: width, height: height, channels: 3, pixels: pixels, to: url)
+    }
+
+    /// Writes the figure twice, atomically: `url` (a PNG) and the same name with .svg, the vector
+    /// drawing with real text for papers.
+    public func writePNGAndSVG(to url: URL) throws {
+        try writePNG(to: url)
+        try AtomicFile.write(svg(), to: url.deletingPathExtension().appendingPathExtension("svg"))
+    }
+
+    private func record(_ element: SVGElement.Shape) {
+        guard composing == 0 else { return }
+        vector.append(SVGElement(shape: element, clip: clip))
     }
 }

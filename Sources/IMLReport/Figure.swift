@@ -7,9 +7,12 @@ public enum Figure {
     public static let subtitleScale = 2
 
     /// Renders panels left to right. With `legendBelow`, one legend of every distinct series name
-    /// goes under the panels; otherwise each panel carries its own legend inside its plot area.
+    /// goes under the panels (with `legendPerPanel`, each panel's own under it, for panels whose
+    /// series share colours but not meaning); otherwise each panel carries its own legend inside
+    /// its plot area.
     public static func render(title: String, subtitle: String? = nil, panels: [PlotPanel],
-                              panelWidth: Int = 560, panelHeight: Int = 420, legendBelow: Bool = true) throws -> Canvas {
+                              panelWidth: Int = 560, panelHeight: Int = 420, legendBelow: Bool = true,
+                              legendPerPanel: Bool = false) throws -> Canvas {
         guard !panels.isEmpty else { throw IMLError("figure \"\(title)\" has no panels to draw") }
         guard panelWidth >= 200, panelHeight >= 160 else {
             throw IMLError("figure \"\(title)\": panels of \(panelWidth)x\(panelHeight) pixels are too small; use at least 200x160")
@@ -32,10 +35,20 @@ public enum Figure {
         let titleHeight = Canvas.textHeight(scale: PlotMetrics.titleScale) + PlotMetrics.titleLineGap
         let fullPanelHeight = panelHeight + max(0, panelTitleLines - 1) * titleHeight
 
-        let entries = legendBelow ? sharedLegend(panels) : []
-        let legendRows = layoutLegend(entries, maxWidth: width - 2 * margin)
+        // Legend blocks below the panels: one shared across the width, or one under each panel.
+        let blocks: [(x: Int, width: Int, rows: [(entries: [LegendEntry], width: Int)])]
+        if !legendBelow {
+            blocks = []
+        } else if legendPerPanel {
+            blocks = panels.enumerated().map { index, panel in
+                (index * panelWidth, panelWidth, layoutLegend(panel.outsideLegendEntries, maxWidth: panelWidth - 2 * margin))
+            }
+        } else {
+            blocks = [(0, width, layoutLegend(sharedLegend(panels), maxWidth: width - 2 * margin))]
+        }
         let legendRowHeight = PlotMetrics.labelHeight + 10
-        let legendHeight = legendRows.isEmpty ? 0 : legendRows.count * legendRowHeight + margin
+        let mostRows = blocks.map(\.rows.count).max() ?? 0
+        let legendHeight = mostRows == 0 ? 0 : mostRows * legendRowHeight + margin
 
         let canvas = try Canvas(width: width, height: headerHeight + fullPanelHeight + legendHeight, background: .white)
         var y = margin
@@ -57,14 +70,16 @@ public enum Figure {
             try panel.draw(on: canvas, frame: frame, titleLines: lines, legendInside: !legendBelow)
         }
 
-        var rowY = headerHeight + fullPanelHeight + 4
-        for row in legendRows {
-            var x = (width - row.width) / 2
-            for entry in row.entries {
-                LegendDrawing.drawEntry(entry, on: canvas, x: x, y: rowY)
-                x += LegendDrawing.width(of: entry) + legendGap
+        for block in blocks {
+            var rowY = headerHeight + fullPanelHeight + 4
+            for row in block.rows {
+                var x = block.x + (block.width - row.width) / 2
+                for entry in row.entries {
+                    LegendDrawing.drawEntry(entry, on: canvas, x: x, y: rowY)
+                    x += LegendDrawing.width(of: entry) + legendGap
+                }
+                rowY += legendRowHeight
             }
-            rowY += legendRowHeight
         }
         return canvas
     }
@@ -76,7 +91,7 @@ public enum Figure {
         var seen = Set<String>()
         var entries: [LegendEntry] = []
         for panel in panels {
-            for entry in panel.legendEntries where seen.insert(entry.name).inserted {
+            for entry in panel.outsideLegendEntries where seen.insert(entry.name).inserted {
                 entries.append(entry)
             }
         }

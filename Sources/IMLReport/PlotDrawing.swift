@@ -9,6 +9,7 @@ extension PlotPanel {
     func draw(on canvas: Canvas, frame: PixelRect, titleLines: [String], legendInside: Bool) throws {
         let m = PlotMetrics.self
         let textHeight = m.labelHeight
+        let yRange = shownYRange
         let yTicks = NiceTicks.make(low: yRange.lowerBound, high: yRange.upperBound,
                                     target: max(2, frame.height / 90), minimumStep: 0)
         let yTickWidth = yTicks.map { Canvas.textWidth($0.label, scale: m.labelScale) }.max() ?? 0
@@ -55,8 +56,9 @@ extension PlotPanel {
                 drawPoints(series, geometry, canvas, nudge: offset * Double(m.dodge))
             }
         }
-        // Labels go on last, at whichever end of the line (above or below) the data leaves free.
-        for line in referenceLines where line.y.isFinite && !line.label.isEmpty {
+        // Labels go on last, at whichever end of the line (above or below) the data leaves free;
+        // with the legend outside the plot they are legend entries instead, and cover no data.
+        for line in referenceLines where legendInside && line.y.isFinite && !line.label.isEmpty {
             let y = pixel(geometry.py(line.y))
             let labelWidth = Canvas.textWidth(line.label, scale: m.labelScale)
             let candidates = [(area.maxX - labelWidth - 8, y - textHeight - 5), (area.x + 8, y - textHeight - 5),
@@ -98,6 +100,18 @@ extension PlotPanel {
                             scale: m.titleScale)
         }
         if legendInside { drawInsideLegend(geometry, canvas) }
+    }
+
+    /// `yRange`, widened to the next tenth wherever a band or an error bar reaches beyond it, so
+    /// that none is cut off silently (a 95% interval of an exact match can pass 0 or 1).
+    var shownYRange: ClosedRange<Double> {
+        let bounds = series.flatMap { ($0.lower ?? []) + ($0.upper ?? []) }.filter(\.isFinite)
+        var low = yRange.lowerBound, high = yRange.upperBound
+        // At most one range's height more on either side: absurd values do not flatten the data.
+        let reach = high - low
+        if let least = bounds.min(), least < low { low = max(low - reach, (least * 10).rounded(.down) / 10) }
+        if let most = bounds.max(), most > high { high = min(high + reach, (most * 10).rounded(.up) / 10) }
+        return low...high
     }
 
     private func drawBand(_ series: PlotSeries, _ geometry: PlotGeometry, _ canvas: Canvas) {

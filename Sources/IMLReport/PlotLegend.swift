@@ -11,9 +11,18 @@ struct LegendEntry: Equatable {
 }
 
 extension PlotPanel {
+    /// The series' entries.
     var legendEntries: [LegendEntry] {
         series.map { LegendEntry(name: $0.name, color: $0.color, dashed: $0.dashed, hasBand: $0.hasBand, style: style,
                                  connected: style == .lines || connectPoints) }
+    }
+
+    /// With the legend outside the plot: the series', then each labelled reference line's
+    /// (drawn as the dashed line it is), so no label sits on the data.
+    var outsideLegendEntries: [LegendEntry] {
+        legendEntries + referenceLines.filter { !$0.label.isEmpty && $0.y.isFinite }.map {
+            LegendEntry(name: $0.label, color: $0.color, dashed: true, hasBand: false, style: .lines, connected: true)
+        }
     }
 }
 

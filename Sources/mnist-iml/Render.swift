@@ -29,11 +29,11 @@ struct Render: ParsableCommand {
             var written: [String] = []
             for tag in 1...3 {
                 let url = directory.appendingPathComponent("definition-question-tag\(tag).png")
-                try ExampleSheets.definitionAndQuestion(renderer: renderer, tag: tag).writePNG(to: url)
+                try ExampleSheets.definitionAndQuestion(renderer: renderer, tag: tag).writePNGAndSVG(to: url)
                 written.append(url.path)
             }
             let sheet = directory.appendingPathComponent("contact-sheet.png")
-            try ExampleSheets.contactSheet(renderer: renderer, perSubset: perSubset).writePNG(to: sheet)
+            try ExampleSheets.contactSheet(renderer: renderer, perSubset: perSubset).writePNGAndSVG(to: sheet)
             written.append(sheet.path)
             print(written.joined(separator: "\n"))
         }

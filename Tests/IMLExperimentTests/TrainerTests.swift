@@ -182,3 +182,20 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(try run.readMetrics(), [.trainLoss(seed: 1, stage: 1, epoch: 1, loss: 0.5)])
     }
 }
+
+/// curves.png draws 95% bands only from 3 seeds on: with 2 they span most of [0, 1].
+final class CurvesBandTests: XCTestCase {
+    func records(seeds: Int) -> [MetricRecord] {
+        (0..<UInt64(seeds)).flatMap { seed in
+            (0...2).map { epoch in MetricRecord.exactMatch(seed: seed, stage: 1, epoch: epoch, subset: "qd1consis",
+                                                           em: Double(epoch) / 4 + Double(seed) / 10, n: 10) }
+        }
+    }
+
+    func testBandsFromThreeSeedsOn() {
+        for (seeds, bands) in [(1, false), (2, false), (3, true), (5, true)] {
+            let panel = CurvesFigure.panel(records: records(seeds: seeds), stage: 1, title: "t", chance: 0.1)
+            XCTAssertEqual(panel.series.first?.lower != nil, bands, "\(seeds) seeds")
+        }
+    }
+}

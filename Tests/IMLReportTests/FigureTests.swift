@@ -83,7 +83,9 @@ final class FigureTests: XCTestCase {
         let a = PlotSeries(name: "d1consis", color: .red, x: [1], y: [1])
         let b = PlotSeries(name: "d2consis", color: .blue, x: [1], y: [1])
         let entries = Figure.sharedLegend([panel([a, b]), panel([b, a])])
-        XCTAssertEqual(entries.map(\.name), ["d1consis", "d2consis"])
+        // The panels' labelled reference line ("chance") once, after the series: with the legend
+        // outside the plot it is an entry there, not a label on the data.
+        XCTAssertEqual(entries.map(\.name), ["d1consis", "d2consis", "chance"])
     }
 
     func testBandFillIsTranslucentSeriesColour() throws {
@@ -223,5 +225,40 @@ enum DemoFigure {
                              connectPoints: false)
         return try Figure.render(title: "Sweeps (fake data)", subtitle: "5 seeds per point; bars: 95% CI",
                                  panels: [batch, mode], legendBelow: true)
+    }
+}
+
+/// What a figure must not hide: an error bar past the axis widens the axis; with the legend
+/// outside, reference-line labels are legend entries; per-panel legends sit under their panels.
+final class FigureHonestyTests: XCTestCase {
+    func panel(_ series: [PlotSeries], style: PlotStyle = .pointsWithErrorBars) -> PlotPanel {
+        PlotPanel(title: "p", xLabel: "batch size", yLabel: "IML effect", series: series,
+                  referenceLines: [ReferenceLine(y: 0, label: "no effect")], style: style)
+    }
+
+    func testAnErrorBarPastTheAxisWidensItToTheNextTenth() {
+        let inside = PlotSeries(name: "a", color: .red, x: [1, 2], y: [0.5, 0.6], lower: [0.2, 0.3], upper: [0.8, 0.9])
+        XCTAssertEqual(panel([inside]).shownYRange, 0...1)
+        let past = PlotSeries(name: "a", color: .red, x: [1, 2], y: [0.5, 0.9], lower: [-0.23, 0.3], upper: [0.8, 1.31])
+        XCTAssertEqual(panel([past]).shownYRange, -0.3...1.4)
+        let absurd = PlotSeries(name: "a", color: .red, x: [1], y: [0.5], lower: [-1e300], upper: [1e300])
+        XCTAssertEqual(panel([absurd]).shownYRange, -1...2, "at most one range's height beyond either end")
+    }
+
+    func testPerPanelLegendsSitUnderTheirOwnPanels() throws {
+        let left = panel([PlotSeries(name: "qd1consis", color: .blue, x: [0, 1], y: [0.1, 0.2])], style: .lines)
+        let right = panel([PlotSeries(name: "d1consis", color: .blue, x: [0, 1], y: [0.1, 0.2])], style: .lines)
+        let canvas = try Figure.render(title: "t", panels: [left, right], panelWidth: 400, legendPerPanel: true)
+        let svg = try canvas.svg()
+        func x(of text: String) throws -> Double {
+            let range = try XCTUnwrap(svg.range(of: #"<text x="([0-9.]+)"[^>]*>\#(text)</text>"#, options: .regularExpression))
+            let tag = svg[range]
+            let value = tag.dropFirst("<text x=\"".count).prefix { $0 != "\"" }
+            return try XCTUnwrap(Double(value))
+        }
+        XCTAssertLessThan(try x(of: "qd1consis"), 400)
+        XCTAssertGreaterThan(try x(of: "d1consis"), 400)
+        // The reference line's label is an entry of each legend, not a label on the data.
+        XCTAssertEqual(svg.components(separatedBy: ">no effect</text>").count - 1, 2)
     }
 }
