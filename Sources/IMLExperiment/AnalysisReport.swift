@@ -9,6 +9,9 @@ import IMLReport
 
 struct AnalysisReport {
     let title: String
+    /// What made the run (its recorded arguments), so that figures of runs that differ say how.
+    var runArguments: [String] = []
+    var runNote: String { runArguments.isEmpty ? "run with the default settings" : "run: " + runArguments.joined(separator: " ") }
     let seeds: [UInt64]
     let analyses: [SeedAnalysis]
     let end1: Int
@@ -137,8 +140,8 @@ struct AnalysisReport {
     }
 
     func alignmentFigure() throws -> Canvas {
-        try Figure.render(title: "\(title): gradient alignment along stage 1",
-                          subtitle: "stage-2 definitions (never trained in stage 1) against questions about their variable\(lossNote); mean over pairs, band: 95% CI over \(seeds.count) seeds",
+        try Figure.render(title: "\(title): gradient alignment along stage 1" + (alignmentLoss == .full ? "" : " (answer tokens' loss)"),
+                          subtitle: "\(runNote). Stage-2 definitions (never trained in stage 1) against questions about their variable\(lossNote); mean over pairs, band: 95% CI over \(seeds.count) seeds",
                           panels: [alignmentPanel(metric: "cosine"), alignmentPanel(metric: "dot")], panelWidth: 560, panelHeight: 420)
     }
 
@@ -179,7 +182,7 @@ struct AnalysisReport {
                               referenceLines: [ReferenceLine(y: 0.5, label: "chance")], style: .pointsWithErrorBars,
                               xTicks: ticks)
         return try Figure.render(title: "\(title): linear probes for the defining tag at the end of stage 1",
-                                 subtitle: "qd1consis vs qd2incons questions, \(folds)-fold CV grouped by variable; error bars: 95% CI over \(seeds.count) seeds",
+                                 subtitle: "\(runNote). qd1consis vs qd2incons questions, \(folds)-fold CV grouped by variable; error bars: 95% CI over \(seeds.count) seeds",
                                  panels: [panel], panelWidth: 720, panelHeight: 440)
     }
 

@@ -100,7 +100,8 @@ public enum ModelAnalysis {
         let analyses = results.values.map { $0! }
 
         let title = (config["title"].flatMap { if case .string(let s) = $0 { return s } else { return nil } } ?? config.modality)
-        let report = AnalysisReport(title: title, seeds: seeds, analyses: analyses, end1: end1, settings: settings)
+        var report = AnalysisReport(title: title, seeds: seeds, analyses: analyses, end1: end1, settings: settings)
+        report.runArguments = config.arguments ?? []
         let directory = run.appendingPathComponent(directoryName(settings.alignmentLoss))
         try AtomicFile.write(report.alignmentJSON.serialized(pretty: true) + "\n", to: directory.appendingPathComponent("alignment.json"))
         try AtomicFile.write(report.probesJSON.serialized(pretty: true) + "\n", to: directory.appendingPathComponent("probes.json"))

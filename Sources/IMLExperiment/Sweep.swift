@@ -42,9 +42,15 @@ public struct SweepParameter: Hashable, Sendable {
         switch self {
         case .alpha: return "alpha (tag/consistency correlation)"
         case .batchSize: return "batch size"
-        default: return option
+        default:
+            // Words, not the option: "--embedding-std" reads "embedding std".
+            let words = name.replacingOccurrences(of: "-", with: " ")
+            return Self.wordedAxes[name] ?? words
         }
     }
+    /// Options whose name alone would not say what the axis shows.
+    static let wordedAxes = ["order": "definition word order (v variable, t tag, e statement)", "lr": "learning rate",
+                             "width": "model width", "layers": "transformer layers"]
     var title: String { label ?? (self == .batchSize ? "batch size" : name) }
 
     /// Checks one value of a list option; integers for batch sizes.

@@ -100,13 +100,15 @@ extension Canvas {
             // The bitmap glyphs stand 7 rows above the baseline; the font's cap height is about 0.73 em.
             let length = Double(Canvas.textWidth(text, scale: Int(s)))
             let size = 7 * s / 0.73
-            let attributes = "font-family=\"\(svgFont)\" font-size=\"\(n(size))\" fill=\"\(hex(color))\" textLength=\"\(n(length))\" lengthAdjust=\"spacingAndGlyphs\""
+            // Anchored at the middle of the bitmap text's box: centred text stays centred in a
+            // renderer that ignores textLength.
+            let attributes = "font-family=\"\(svgFont)\" font-size=\"\(n(size))\" fill=\"\(hex(color))\" text-anchor=\"middle\" textLength=\"\(n(length))\" lengthAdjust=\"spacingAndGlyphs\""
             if vertical {
-                // Reads bottom to top: the unrotated text starts at the box's bottom-left corner.
-                let px = x + 7 * s, py = y + length
+                // Reads bottom to top: the unrotated text's box starts at the rotated box's bottom-left corner.
+                let px = x + 7 * s, py = y + length / 2
                 return "<text x=\"\(n(px))\" y=\"\(n(py))\" transform=\"rotate(-90 \(n(px)) \(n(py)))\" \(attributes)>\(escaped(text))</text>"
             }
-            return "<text x=\"\(n(x))\" y=\"\(n(y + 7 * s))\" \(attributes)>\(escaped(text))</text>"
+            return "<text x=\"\(n(x + length / 2))\" y=\"\(n(y + 7 * s))\" \(attributes)>\(escaped(text))</text>"
         }
     }
 }

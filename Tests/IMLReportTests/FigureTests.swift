@@ -256,7 +256,7 @@ final class FigureHonestyTests: XCTestCase {
             let value = tag.dropFirst("<text x=\"".count).prefix { $0 != "\"" }
             return try XCTUnwrap(Double(value))
         }
-        XCTAssertLessThan(try x(of: "qd1consis"), 400)
+        XCTAssertLessThan(try x(of: "qd1consis"), 400, "the centre of each legend entry's name")
         XCTAssertGreaterThan(try x(of: "d1consis"), 400)
         // The reference line's label is an entry of each legend, not a label on the data.
         XCTAssertEqual(svg.components(separatedBy: ">no effect</text>").count - 1, 2)

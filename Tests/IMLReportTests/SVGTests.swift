@@ -51,7 +51,7 @@ final class SVGTests: XCTestCase {
         XCTAssertEqual(elements.texts, ["a < b & \"c\"", "EM"], "text is real text, escaped and read back")
         XCTAssertEqual(elements.attributes[7]["textLength"], "\(Canvas.textWidth("a < b & \"c\"", scale: 2))",
                        "stretched to the bitmap text's width, so the layout holds")
-        XCTAssertEqual(elements.attributes[8]["transform"], "rotate(-90 107 21)")
+        XCTAssertEqual(elements.attributes[8]["transform"], "rotate(-90 107 15.5)")
         XCTAssertTrue(elements.attributes[9]["href"]?.hasPrefix("data:image/png;base64,") == true)
         XCTAssertEqual(elements.attributes[9]["width"], "6")
     }

@@ -221,3 +221,34 @@ final class LockedBytes: @unchecked Sendable {
     func append(_ bytes: ArraySlice<UInt8>) { lock.lock(); storage += bytes; lock.unlock() }
     var bytes: [UInt8] { lock.lock(); defer { lock.unlock() }; return storage }
 }
+
+/// Help as a user asks for it: `help SUB` is `SUB --help`, usage lines name the tool, a typo inside
+/// sweep names sweep's help, and sweep's options are described once, as the sweep's.
+extension BadInputTests {
+    func testHelpOfSweepAndSubmitListsTheirOptionsUnderTheToolsName() throws {
+        for sub in ["sweep", "submit"] {
+            let asked = try mnistIML(["help", sub]), flag = try mnistIML([sub, "--help"])
+            XCTAssertEqual(asked.status, 0, asked.stderr)
+            XCTAssertEqual(asked.stdout, flag.stdout, "help \(sub) and \(sub) --help differ")
+            XCTAssertTrue(asked.stdout.contains("USAGE: mnist-iml \(sub)"), asked.stdout)
+            XCTAssertTrue(asked.stdout.contains("--seeds <seeds>"), "\(sub): the run options are listed")
+            XCTAssertEqual(asked.stdout.components(separatedBy: "-h, --help").count - 1, 1, "\(sub): -h, --help once")
+        }
+        let sweep = try mnistIML(["sweep", "--help"]).stdout
+        XCTAssertTrue(sweep.contains("Continue the stopped or killed sweep in this directory"), sweep)
+        XCTAssertFalse(sweep.contains("Continue the stopped or killed run in this directory"), "run's --resume describes run")
+        XCTAssertTrue(try mnistIML(["submit", "--help"]).stdout.contains("--partition <partition>"))
+        let run = try mnistIML(["help", "run"])
+        XCTAssertTrue(run.stdout.contains("USAGE: mnist-iml run"), run.stdout)
+    }
+
+    func testATypoInsideSweepNamesSweepsHelp() throws {
+        let data = try dataset("sweep-typo")
+        let outcome = try mnistIML(["sweep", "--alpha", "0.5,1", "--frobnicate", "3"] + tinyRun(data) + ["--out", path("typo-sweep")])
+        XCTAssertEqual(outcome.status, 1, outcome.stderr)
+        let line = String(outcome.stderr.split(separator: "\n").first ?? "")
+        XCTAssertTrue(line.hasPrefix("error: Unknown option '--frobnicate'"), line)
+        XCTAssertTrue(line.hasSuffix("(given to sweep for every run); see mnist-iml sweep --help."), line)
+        XCTAssertFalse(outcome.stderr.contains("run --help"), outcome.stderr)
+    }
+}
