@@ -53,6 +53,9 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
                 throw IMLError("\(runDirectory) is not a run directory (it has no \(RunDirectory.configFile)); give a directory that `run` wrote.")
             }
             let config = try RunConfig.read(directory)
+            if let parts = RunCommand.mergedFrom(config) {
+                throw IMLError("\(runDirectory) was merged from \(parts.joined(separator: ", ")), and merge keeps no saved models; analyze those runs instead.")
+            }
             guard let recorded = config.arguments else {
                 throw IMLError("\(directory.file(RunDirectory.configFile).path) does not record the run's arguments (an older version made it); train the run again with this version.")
             }

@@ -48,6 +48,11 @@ extension RunnableCommand {
                 guard config.modality == ours else {
                     throw IMLError("\(directory) is a run of the \(config.modality) modality, not \(ours); resume it with \(RunCommand.tool(ofModality: config.modality)).")
                 }
+                if let parts = RunCommand.mergedFrom(config) {
+                    // Every seed of a merged run finished in its own run: nothing to continue.
+                    FileHandle.standardError.write(Data("The run in \(directory) was merged from \(parts.joined(separator: ", ")) and is finished as it is; nothing to resume, and nothing was rewritten.\n".utf8))
+                    return
+                }
                 let recorded = try RunCommand.recordedArguments(of: config)
                 // Recorded first, so an option given again must agree (the settings check names it).
                 let location = Self.recordedLocation(config, unlessGivenIn: arguments)
@@ -118,6 +123,12 @@ public enum RunCommand {
         var arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "run" { arguments.removeFirst() }
         return arguments
+    }
+
+    /// The runs a merged run was made from (config.json's merged_from), or nil for a run that trained.
+    static func mergedFrom(_ config: RunConfig) -> [String]? {
+        guard case .array(let items)? = config["merged_from"] else { return nil }
+        return items.compactMap { if case .string(let path) = $0 { return path } else { return nil } }
     }
 
     /// The tool that runs a modality: each is named MODALITY-iml.

@@ -89,6 +89,20 @@ extension BadInputTests {
         try assertFails(["run", "--resume", out], "error: \(out) is a run of the mnist modality, not text; resume it with mnist-iml.", tool: "text-iml")
     }
 
+    func testAMergedRunGetsAdviceThatApplies() throws {
+        let data = try dataset("merged")
+        let a = path("part-a"), b = path("part-b"), merged = path("merged-run")
+        XCTAssertEqual(try mnistIML(["run"] + tinyRun(data) + ["--seeds", "1", "--out", a]).status, 0)
+        XCTAssertEqual(try mnistIML(["run"] + tinyRun(data) + ["--seeds", "1", "--first-seed", "1", "--out", b]).status, 0)
+        XCTAssertEqual(try mnistIML(["merge", a, b, "--out", merged]).status, 0)
+        let summary = try Data(contentsOf: URL(fileURLWithPath: merged + "/summary.json"))
+        let resumed = try mnistIML(["run", "--resume", merged])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("The run in \(merged) was merged from \(a), \(b) and is finished as it is; nothing to resume, and nothing was rewritten.\n"), resumed.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: merged + "/summary.json")), summary)
+        try assertFails(["analyze", merged], "error: \(merged) was merged from \(a), \(b), and merge keeps no saved models; analyze those runs instead.")
+    }
+
     // MARK: Large numbers, degenerate runs
 
     func testNumbersTooLargeForARunAreRefusedBeforeAnythingIsWritten() throws {

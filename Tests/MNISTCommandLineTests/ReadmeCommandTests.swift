@@ -41,4 +41,36 @@ final class ReadmeCommandTests: XCTestCase {
             XCTAssertEqual(outcome.status, 0, "\(file): `\(quoted)` failed on a clone: \(outcome.stderr)")
         }
     }
+
+    /// GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens.
+    static func anchor(_ heading: String) -> String {
+        let kept = heading.lowercased().unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == " " || $0 == "_" }
+        return String(String.UnicodeScalarView(kept)).replacingOccurrences(of: " ", with: "-")
+    }
+
+    func testEveryRelativeLinkInTheReadmeAndDocsResolves() throws {
+        var files = ["README.md"]
+        files += try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("docs").path)
+            .filter { $0.hasSuffix(".md") }.map { "docs/" + $0 }
+        let link = try NSRegularExpression(pattern: #"\]\(([^)\s]+)\)"#)
+        var checked = 0
+        for file in files {
+            let url = Self.root.appendingPathComponent(file)
+            let text = try String(contentsOf: url, encoding: .utf8)
+            for match in link.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let target = String(text[Range(match.range(at: 1), in: text)!])
+                if target.range(of: "^[a-z]+:", options: .regularExpression) != nil { continue }  // https:, mailto:
+                let parts = target.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                let linked = parts[0].isEmpty ? url : url.deletingLastPathComponent().appendingPathComponent(parts[0]).standardizedFileURL
+                XCTAssertTrue(FileManager.default.fileExists(atPath: linked.path), "\(file): the link \(target) leads nowhere")
+                if parts.count == 2, linked.pathExtension == "md", let linkedText = try? String(contentsOf: linked, encoding: .utf8) {
+                    let headings = linkedText.split(separator: "\n").filter { $0.hasPrefix("#") }
+                        .map { Self.anchor($0.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)) }
+                    XCTAssertTrue(headings.contains(parts[1]), "\(file): the link \(target) names no heading of \(parts[0].isEmpty ? file : parts[0])")
+                }
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 10)
+    }
 }
