@@ -12,7 +12,7 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
     public static var configuration: CommandConfiguration {
         CommandConfiguration(commandName: "analyze",
                              abstract: "Gradient alignment and linear probes on a finished run's saved models; writes RUN/analysis/ (RUN/analysis-answer/ with --alignment-loss answer).",
-                             discussion: "Writes alignment.json, probes.json, alignment.png and probes.png. The alignment is computed at the end of stage 1, or with --along-training at every stage-1 point the run saved (run --save-every K); the probes at the end of stage 1.")
+                             discussion: "Writes alignment.json, probes.json, and alignment and probes figures as PNG and SVG. The alignment is computed at the end of stage 1, or with --along-training at every stage-1 point the run saved (run --save-every K); the probes at the end of stage 1.")
     }
 
     @Argument(help: "A run directory written by `run`.")

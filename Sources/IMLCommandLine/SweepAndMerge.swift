@@ -11,7 +11,7 @@ import IMLExperiment
 public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {
     public static var configuration: CommandConfiguration {
         CommandConfiguration(commandName: "sweep",
-                             abstract: "Repeat `run` for several values of one of its options; write one run per value, sweep.png and sweep.md.",
+                             abstract: "Repeat `run` for several values of one of its options; write one run per value, sweep.png, sweep.svg and sweep.md.",
                              discussion: """
                                  Examples: \(toolName) sweep --alpha 0.5,0.75,0.9,1 --seeds 5; \(toolName) sweep --set lr=0.001,0.0003. \
                                  --set OPTION=v1,v2,... sweeps any option of `run` that takes a value (separate the values with ; when \

@@ -11,7 +11,7 @@ import IMLExperiment
 struct IMLCompare: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iml-compare",
-        abstract: "Compare runs of mnist-iml and text-iml: writes comparison.png and comparison.md.",
+        abstract: "Compare runs of mnist-iml and text-iml: writes comparison.png, comparison.svg and comparison.md.",
         discussion: "iml-compare --readme README.md rewrites the README's result tables from results/published/ (--check only reports stale ones).",
         version: Provenance.versionLine)
 
@@ -20,7 +20,7 @@ struct IMLCompare: ParsableCommand {
     @Option(help: ArgumentHelp("Rewrite the results tables of this README from the runs committed under results/published/ (beside it).", valueName: "readme"))
     var readme: String?
     @Flag(help: "With --readme: change nothing, exit 1 when a table differs from the committed runs.") var check = false
-    @Option(help: ArgumentHelp("Instead of the comparison, plot the IML effect against this number of each run's config.json (e.g. parameters): against-KEY.png and .md.", valueName: "key"))
+    @Option(help: ArgumentHelp("Instead of the comparison, plot the IML effect against this number of each run's config.json (e.g. parameters): against-KEY.png, .svg and .md.", valueName: "key"))
     var against: String?
 
     func run() throws {
