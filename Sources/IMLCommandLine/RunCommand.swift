@@ -80,6 +80,10 @@ extension RunnableCommand {
         try Self.checkTrainsSomething(protocolConfig, training)
         let modality = try makeModality()
         try modality.validate(protocolConfig)
+        // One seed at a time: what a Slurm task or a sweep's run holds.
+        if let estimate = modality.memoryEstimate(protocolConfig) {
+            try MemoryEstimate.check(perSeed: estimate.bytes, atOnce: 1, settings: estimate.settings)
+        }
         return Experiment(modality: modality, protocolConfig: protocolConfig, seeds: run.seedList, training: training,
                           concurrency: 1, arguments: ExecutionSettings.recordedArguments(arguments))
     }
@@ -98,6 +102,10 @@ extension RunnableCommand {
         try Self.checkTrainsSomething(protocolConfig, training)
         let modality = try makeModality()
         try modality.validate(protocolConfig)
+        if let estimate = modality.memoryEstimate(protocolConfig) {
+            try MemoryEstimate.check(perSeed: estimate.bytes, atOnce: MemoryEstimate.seedsAtOnce(seeds: run.seedList.count, threads: run.threads),
+                                     settings: estimate.settings)
+        }
         let directory = try run.runDirectory(modality: modality.name)
         do {
             try modality.prepare()

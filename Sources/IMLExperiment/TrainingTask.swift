@@ -93,10 +93,14 @@ public protocol Modality: AnyObject {
     func makeTask(_ protocolConfig: ProtocolConfig) throws -> TrainingTask
     /// A throughput figure for the final line of a run (e.g. training tokens per second), if any.
     func throughput(training: TrainingConfig, seeds: Int, wallSeconds: Double) -> String?
+    /// The bytes one seed holds at its peak (data, model, optimizer), estimated from the settings
+    /// alone, with the settings that drive it named for the message; nil when not estimated.
+    func memoryEstimate(_ protocolConfig: ProtocolConfig) -> (bytes: Double, settings: String)?
 }
 
 extension Modality {
     public func chance(_ protocolConfig: ProtocolConfig) -> Double { 1 / Double(protocolConfig.classes) }
     public func prepare() throws {}
     public func throughput(training: TrainingConfig, seeds: Int, wallSeconds: Double) -> String? { nil }
+    public func memoryEstimate(_ protocolConfig: ProtocolConfig) -> (bytes: Double, settings: String)? { nil }
 }

@@ -26,6 +26,16 @@ public final class TextModality: Modality {
             + (model.embeddingStd == TransformerLM.Config().embeddingStd ? "" : ", embeddings N(0, \(model.embeddingStd)²)")
     }
 
+    /// Fitted to peak resident sizes of one-seed runs (docs/reliability.md): about 2 KB + 220 B
+    /// per attribute for each entity's documents, 16 bytes per parameter (weights, gradients,
+    /// Adam's moments), and 140 MB of activations and the program.
+    public func memoryEstimate(_ protocolConfig: ProtocolConfig) -> (bytes: Double, settings: String)? {
+        let parameters = Double(model.layers) * 12 * Double(model.width) * Double(model.width)
+        let data = Double(protocolConfig.entities) * (2000 + 220 * Double(protocolConfig.attributes))
+        return (140e6 + parameters * 16 + data,
+                "--entities \(protocolConfig.entities), --attributes \(protocolConfig.attributes), --layers \(model.layers) and --width \(model.width)")
+    }
+
     public func validate(_ protocolConfig: ProtocolConfig) throws {
         try text.validate()
         try model.validate()

@@ -32,6 +32,18 @@ public final class VisionModality: Modality {
             + (model == ConvNetMLP.Sizes() ? "" : ", ConvNet \(model.channels.map(String.init).joined(separator: "-")) + MLP \(model.hidden.map(String.init).joined(separator: "-"))")
     }
 
+    /// Fitted to peak resident sizes of one-seed runs (docs/reliability.md): about 2.1 + 0.63 T
+    /// bytes per pixel of an image per entity (the rendered images and their indices), 30 KB per
+    /// pixel of the batch's activations, 16 bytes per parameter (weights, gradients, Adam's
+    /// moments), and 50 MB of MNIST and the program.
+    public func memoryEstimate(_ protocolConfig: ProtocolConfig) -> (bytes: Double, settings: String)? {
+        let pixels = Double(vision.pixels), config = VisionTask.modelConfig(model, vision: vision, heads: protocolConfig.attributes,
+                                                                           classes: protocolConfig.classes)
+        let data = Double(protocolConfig.entities) * pixels * (2.1 + 0.63 * Double(protocolConfig.attributes))
+        return (50e6 + pixels * 30e3 + config.parameterCount * 16 + data,
+                "--entities \(protocolConfig.entities), --attributes \(protocolConfig.attributes) and --grid \(vision.grid)")
+    }
+
     public func validate(_ protocolConfig: ProtocolConfig) throws {
         try vision.validate()
         try vision.validate(attributes: protocolConfig.attributes)

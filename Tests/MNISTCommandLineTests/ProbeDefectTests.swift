@@ -122,6 +122,21 @@ extension BadInputTests {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
     }
 
+    func testSettingsThatCannotFitInMemoryAreRefusedWithTheEstimate() throws {
+        let data = try dataset("memory")
+        let vision = try mnistIML(["run"] + tinyRun(data) + ["--grid", "3", "--entities", "100000000", "--seeds", "1", "--out", path("huge-vision")])
+        XCTAssertEqual(vision.status, 1, vision.stderr)
+        let line = String(vision.stderr.split(separator: "\n").first ?? "")
+        XCTAssertTrue(line.hasPrefix("error: --entities 100000000, --attributes 6 and --grid 3 need about 4346."), line)
+        XCTAssertTrue(line.contains("GB of memory, more than this machine's ") && line.hasSuffix("; choose smaller settings."), line)
+        let text = try mnistIML(["run", "--entities", "100000000", "--var-length", "8", "--out", path("huge-text-data")], tool: "text-iml")
+        XCTAssertEqual(text.status, 1, text.stderr)
+        XCTAssertTrue(text.stderr.hasPrefix("error: --entities 100000000, --attributes 6, --layers 2 and --width 128 need about "), text.stderr)
+        XCTAssertTrue(text.stderr.contains("seeds at once), more than this machine's "), text.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("huge-vision")))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("huge-text-data")))
+    }
+
     func testATransformerTooLargeToTrainIsRefused() throws {
         try assertFails(["run", "--layers", "64", "--width", "4096", "--out", path("huge-text")],
                         "error: --layers 64 and --width 4096 make a transformer of about 12884901888 parameters (206.2 GB a seed with gradients and Adam's moments), more than the 50000000 this program trains; choose a smaller --width or fewer --layers.",
