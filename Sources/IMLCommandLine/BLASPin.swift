@@ -67,10 +67,3 @@ public enum BLASPin {
         throw IMLError("Cannot restart the program to choose the OpenBLAS kernel (\(String(cString: strerror(errno)))); set OPENBLAS_CORETYPE=\(want.kernel) in the environment instead.")
     }
 }
-
-extension BLASKernelChoice {
-    /// Prints the kernel line on standard error, so that a slow kernel is visible at a glance.
-    public func report() {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
-}

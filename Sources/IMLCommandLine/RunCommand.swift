@@ -71,18 +71,19 @@ extension RunnableCommand {
         }
     }
 
-    /// The experiment these options describe (one thread), every setting validated as `run`
-    /// validates it, without loading any data.
-    func validatedExperiment(arguments: [String]) throws -> Experiment {
+    /// The experiment these options describe, every setting validated as `run` validates it,
+    /// without loading any data; its memory is checked for the seeds that train together on
+    /// `threads` threads (one: what a Slurm task or a sweep's single run holds).
+    func validatedExperiment(arguments: [String], threads: Int = 1) throws -> Experiment {
         let run = runOptions
         let training = try run.trainingConfig()
         let protocolConfig = try protocolOptions.config(quick: run.quick)
         try Self.checkTrainsSomething(protocolConfig, training)
         let modality = try makeModality()
         try modality.validate(protocolConfig)
-        // One seed at a time: what a Slurm task or a sweep's run holds.
         if let estimate = modality.memoryEstimate(protocolConfig) {
-            try MemoryEstimate.check(perSeed: estimate.bytes, atOnce: 1, settings: estimate.settings)
+            try MemoryEstimate.check(perSeed: estimate.bytes, atOnce: MemoryEstimate.seedsAtOnce(seeds: run.seedList.count, threads: threads),
+                                     settings: estimate.settings)
         }
         return Experiment(modality: modality, protocolConfig: protocolConfig, seeds: run.seedList, training: training,
                           concurrency: 1, arguments: ExecutionSettings.recordedArguments(arguments))
@@ -97,15 +98,8 @@ extension RunnableCommand {
 
     func execute(arguments: [String]) throws {
         let run = runOptions
-        let training = try run.trainingConfig()
-        let protocolConfig = try protocolOptions.config(quick: run.quick)
-        try Self.checkTrainsSomething(protocolConfig, training)
-        let modality = try makeModality()
-        try modality.validate(protocolConfig)
-        if let estimate = modality.memoryEstimate(protocolConfig) {
-            try MemoryEstimate.check(perSeed: estimate.bytes, atOnce: MemoryEstimate.seedsAtOnce(seeds: run.seedList.count, threads: run.threads),
-                                     settings: estimate.settings)
-        }
+        var experiment = try validatedExperiment(arguments: arguments, threads: run.threads)
+        let modality = experiment.modality, training = experiment.training
         let directory = try run.runDirectory(modality: modality.name)
         do {
             try modality.prepare()
@@ -114,8 +108,7 @@ extension RunnableCommand {
             if !directory.resumes { directory.removeIfUnused() }
             throw error
         }
-        var experiment = Experiment(modality: modality, protocolConfig: protocolConfig, seeds: run.seedList, training: training,
-                                    concurrency: run.threads, arguments: ExecutionSettings.recordedArguments(arguments))
+        experiment.concurrency = run.threads
         experiment.saveEvery = run.saveEvery
         let summary = try experiment.run(in: directory)
         print(summary.table())
