@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "IMLTextTests", dependencies: ["IMLText", "IMLProtocol", "IMLExperiment", "IMLCore"]),
         .testTarget(name: "IMLExperimentTests", dependencies: ["IMLExperiment", "IMLProtocol", "IMLCore"]),
         // The bad-input catalogue and Ctrl-C/--resume, run through the built mnist-iml.
-        .testTarget(name: "MNISTCommandLineTests", dependencies: ["MNIST", "IMLBase", "IMLCore"]),
+        .testTarget(name: "MNISTCommandLineTests", dependencies: ["MNIST", "IMLBase", "IMLCore", "IMLExperiment"]),
         // submit, status and aggregate through the built mnist-iml against a real local Slurm
         // (scripts/slurm-up.sh, which the tests run themselves).
         .testTarget(name: "SlurmTests", dependencies: ["MNIST", "IMLBase"]),

@@ -1,6 +1,6 @@
 // The `analyze` subcommand of every tool: gradient alignment and linear probes on the saved
-// models of a finished run (ModelAnalysis). The run's model and data are rebuilt from the
-// arguments its config.json recorded, exactly as `run --resume DIR` does.
+// models of a finished run (ModelAnalysis). The run's model and data are rebuilt from the spec
+// its config.json recorded, exactly as `run --resume DIR` does.
 
 import ArgumentParser
 import Foundation
@@ -56,22 +56,18 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
             if let parts = RunCommand.mergedFrom(config) {
                 throw IMLError("\(runDirectory) was merged from \(parts.joined(separator: ", ")), and merge keeps no saved models; analyze those runs instead.")
             }
-            guard let recorded = config.arguments else {
-                throw IMLError("\(directory.file(RunDirectory.configFile).path) does not record the run's arguments (an older version made it); train the run again with this version.")
+            guard config.modality == Run.modalityName else {
+                throw IMLError("\(runDirectory) is a run of the \(config.modality) modality, not \(Run.modalityName); analyze it with \(RunCommand.tool(ofModality: config.modality)).")
             }
-            // Another tool's run first: its recorded options may not even parse here.
-            let ours = try Run.parse([]).makeModality().name
-            guard config.modality == ours else {
-                throw IMLError("\(runDirectory) is a run of the \(config.modality) modality, not \(ours); analyze it with \(RunCommand.tool(ofModality: config.modality)).")
+            let spec = try Run.recordedSpec(config)
+            // Where the data is now: --data-dir, else where the run recorded it while it still serves.
+            let given: Run
+            do { given = try Run.parse(dataDir.map { ["--data-dir", $0] } ?? []) } catch {
+                throw IMLError("\(Run.message(for: error)); see \(RunCommand.tool(ofModality: config.modality)) analyze --help.")
             }
-            let command: Run
-            let location: (arguments: [String], note: String?) = dataDir == nil ? Run.recordedLocation(config, unlessGivenIn: []) : ([], nil)
-            do {
-                command = try Run.parse(recorded + (dataDir.map { ["--data-dir", $0] } ?? location.arguments))
-            } catch {
-                throw IMLError("The arguments recorded in \(directory.file(RunDirectory.configFile).path) do not parse for this tool (\(Run.message(for: error))); analyze the run with the tool and version that made it.")
-            }
-            let modality = try command.makeModality()
+            let located = dataDir == nil ? given.locatingData(as: config) : nil
+            let command = located?.command ?? given
+            let modality = try command.modality(of: spec)
             // A run still training holds the claim; ours keeps it from starting while we read.
             let claim = try RunClaim(url)
             defer { withExtendedLifetime(claim) {} }
@@ -81,9 +77,9 @@ public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
             guard config.stages == [1, 2] else {
                 throw IMLError("The run in \(runDirectory) has one stage; the analyses compare stage-2 definitions that stage 1 never trained, so analyze a two-stage run.")
             }
-            try BLASPin.apply(option: command.runOptions.blasCore)
-            if let note = location.note { FileHandle.standardError.write(Data((note + "\n").utf8)) }
-            let protocolConfig = try command.protocolOptions.config(quick: command.runOptions.quick)
+            try BLASPin.apply(option: RunCommand.recordedPin(config))
+            if let note = located?.note { FileHandle.standardError.write(Data((note + "\n").utf8)) }
+            let protocolConfig = spec.protocolConfig
             try modality.validate(protocolConfig)
             try modality.prepare()
             var settings = AnalysisSettings()

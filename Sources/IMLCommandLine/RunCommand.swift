@@ -5,141 +5,183 @@
 import ArgumentParser
 import Foundation
 import IMLBase
+import IMLCore
 import IMLExperiment
 import IMLProtocol
 
 public protocol RunnableCommand: ParsableCommand {
     associatedtype Defaults: RunDefaults
+    /// The modality's part of the run specification, each field named as the tool's option.
+    associatedtype Settings: Codable & Equatable
     var runOptions: RunOptions<Defaults> { get }
     var protocolOptions: ProtocolOptions { get }
-    /// The modality the tool's own options describe.
-    func makeModality() throws -> Modality
-    /// Options for where this machine keeps what a run used (its data directory), which the run's
-    /// recorded arguments leave out: taken from its config.json when that place still serves, with
-    /// a note saying what was used. `resume` and `analyze` use them unless the user gives their own.
-    static func recordedLocation(_ config: RunConfig) -> (arguments: [String], note: String)?
+    /// config.json's "modality" of the tool's runs.
+    static var modalityName: String { get }
+    static var defaultSettings: Settings { get }
+    /// The tool's own options given, applied to `settings` (the defaults, a resumed run's, or a
+    /// --spec file's); a tool may also set the protocol settings an option implies (a design's).
+    func apply(to settings: inout Settings, protocolConfig: inout ProtocolConfig) throws
+    /// The modality `settings` describe, on this machine (where its data is comes from the options).
+    func modality(_ settings: Settings) throws -> Modality
+    /// This command with the place a run recorded for what it used (its data directory), where
+    /// the options name none and that place still serves, and a note saying so; nil to keep it.
+    /// `resume` and `analyze` use it.
+    func locatingData(as config: RunConfig) -> (command: Self, note: String)?
 }
 
 extension RunnableCommand {
-    public static func recordedLocation(_ config: RunConfig) -> (arguments: [String], note: String)? { nil }
+    public func locatingData(as config: RunConfig) -> (command: Self, note: String)? { nil }
 
-    /// `recordedLocation` of the run in `config`, unless `given` already names each of its options.
-    /// The caller prints the note once the process runs its BLAS kernel (choosing it may restart it).
-    static func recordedLocation(_ config: RunConfig, unlessGivenIn given: [String]) -> (arguments: [String], note: String?) {
-        guard let location = recordedLocation(config) else { return ([], nil) }
-        let names = location.arguments.filter { $0.hasPrefix("--") }
-        if names.allSatisfy({ name in given.contains { $0 == name || $0.hasPrefix(name + "=") } }) { return ([], nil) }
-        return (location.arguments, location.note)
+    /// The spec of a tool's run with no option given.
+    public static var defaultSpec: RunSpec {
+        var training = TrainingConfig()
+        training.epochs1 = Defaults.epochs1
+        return RunSpec(modality: modalityName, seeds: Array(0..<5), protocolConfig: ProtocolConfig(), training: training,
+                       settings: (try? JSONCoding.encode(defaultSettings)) ?? .object([]))
+    }
+
+    /// The options given, applied to `base` (nil: the defaults), and validated: the run they describe.
+    public func spec(over base: RunSpec? = nil) throws -> RunSpec {
+        var spec = base ?? Self.defaultSpec
+        guard spec.modality == Self.modalityName else {
+            throw IMLError("The spec is of the \(spec.modality) modality, not \(Self.modalityName); run it with \(RunCommand.tool(ofModality: spec.modality)).")
+        }
+        var settings = try JSONCoding.decode(Settings.self, from: spec.settings, what: "The \(spec.modality) settings of the spec")
+        if runOptions.quick { spec.protocolConfig.entities = QuickPreset.entities }  // where --entities is not given
+        try apply(to: &settings, protocolConfig: &spec.protocolConfig)
+        try protocolOptions.apply(to: &spec.protocolConfig)
+        try runOptions.apply(to: &spec)
+        spec.settings = try JSONCoding.encode(settings)
+        try spec.validate()
+        return spec
+    }
+
+    /// The modality of `spec`, which must be this tool's.
+    public func modality(of spec: RunSpec) throws -> Modality {
+        guard spec.modality == Self.modalityName else {
+            throw IMLError("The spec is of the \(spec.modality) modality, not \(Self.modalityName); run it with \(RunCommand.tool(ofModality: spec.modality)).")
+        }
+        return try modality(try JSONCoding.decode(Settings.self, from: spec.settings, what: "The \(spec.modality) settings of the spec"))
+    }
+
+    /// The spec a run recorded in its config.json; a run an older version made recorded its
+    /// command line instead, which is parsed as it was then.
+    public static func recordedSpec(_ config: RunConfig) throws -> RunSpec {
+        if let spec = try config.json.runSpec(file: config.path) { return spec }
+        guard let arguments = config.arguments else {
+            throw IMLError("\(config.path) records neither the run's spec nor its arguments (an older version made it); use that version, or start a new run with --out.")
+        }
+        do {
+            return try Self.parse(arguments).spec()
+        } catch let error as IMLError {
+            throw error
+        } catch {
+            throw IMLError("The arguments recorded in \(config.path) do not parse with this version of the program (\(Self.message(for: error))); use the version that made the run, or start a new run with --out.")
+        }
+    }
+
+    /// The spec in `file`: a run's config.json, or a file holding a spec alone.
+    static func readSpec(_ file: String) throws -> RunSpec {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+            throw IMLError("Cannot read the spec \(file) (\(RunFileText.reason(error))); give a run's config.json or a file holding a spec.")
+        }
+        let json = try RunFileText.parse(data, path: file, fix: "give a run's config.json or a file holding a spec")
+        if let spec = try json.runSpec(file: file) { return spec }
+        if json["modality"] != nil, json["seeds"] != nil, json["arguments"] != nil, json["protocol"] == nil {
+            return try recordedSpec(try RunConfig(data: data, path: file))
+        }
+        return try RunSpec(json: json, what: file)
     }
 }
 
 extension RunnableCommand {
-    /// Parses nothing itself: `arguments` are the ones this command was parsed from (the command
-    /// line, or the arguments a sweep built), recorded in config.json so `--resume DIR` alone can
-    /// repeat them.
-    public func runExperiment(arguments: [String]) throws {
+    /// `run`: the options given, over a resumed run's spec or a --spec file's, make the run.
+    public func runExperiment() throws {
         try reportingErrors {
-            var command = self, arguments = arguments, note: String?
-            if let directory = runOptions.resume {
-                try runOptions.checkResumeOptions()
+            var command = self, base: RunSpec?, note: String?
+            let run = runOptions
+            try run.checkResumeOptions()
+            if let directory = run.resume {
                 let config = try RunConfig.read(try RunDirectory.openForResume(directory))
-                // Another tool's run first: its recorded options may not even parse here.
-                let ours = try Self.parse([]).makeModality().name
-                guard config.modality == ours else {
-                    throw IMLError("\(directory) is a run of the \(config.modality) modality, not \(ours); resume it with \(RunCommand.tool(ofModality: config.modality)).")
+                guard config.modality == Self.modalityName else {
+                    throw IMLError("\(directory) is a run of the \(config.modality) modality, not \(Self.modalityName); resume it with \(RunCommand.tool(ofModality: config.modality)).")
                 }
                 if let parts = RunCommand.mergedFrom(config) {
                     // Every seed of a merged run finished in its own run: nothing to continue.
                     FileHandle.standardError.write(Data("The run in \(directory) was merged from \(parts.joined(separator: ", ")) and is finished as it is; nothing to resume, and nothing was rewritten.\n".utf8))
                     return
                 }
-                let recorded = try RunCommand.recordedArguments(of: config)
-                // Recorded first, so an option given again must agree (the settings check names it).
-                let location = Self.recordedLocation(config, unlessGivenIn: arguments)
-                arguments = recorded + location.arguments + arguments
-                note = location.note
-                do {
-                    command = try Self.parse(arguments)
-                } catch {
-                    throw IMLError("The arguments recorded in \(directory)/config.json do not parse with this version of the program (\(Self.message(for: error))); resume with the version that made the run, or start a new run with --out.")
-                }
+                base = try Self.recordedSpec(config)
+                if let located = locatingData(as: config) { (command, note) = located }
+            } else if let file = run.spec {
+                base = try Self.readSpec(file)
             }
             // The kernel first: choosing it may restart the process, which would say everything twice.
-            try BLASPin.apply(option: command.runOptions.blasCore)
+            // A resumed run pins the kernel it pinned, unless --blas-core says otherwise.
+            try BLASPin.apply(option: run.blasCore ?? (try run.resume.map { try RunCommand.recordedPin(RunConfig.read(RunDirectory.openForResume($0))) } ?? nil))
             if let note { FileHandle.standardError.write(Data((note + "\n").utf8)) }
-            try command.execute(arguments: arguments)
+            let spec = try command.spec(over: base)
+            if run.printSpec {
+                _ = try command.validatedExperiment(spec)
+                print(spec.json.serialized(pretty: true))
+                return
+            }
+            try command.execute(spec) { try run.runDirectory(modality: spec.modality) }
         }
     }
 
-    /// The experiment these options describe, every setting validated as `run` validates it,
-    /// without loading any data; its memory is checked for the seeds that train together on
-    /// `threads` threads (one: what a Slurm task or a sweep's single run holds).
-    func validatedExperiment(arguments: [String], threads: Int = 1) throws -> Experiment {
-        let run = runOptions
-        let training = try run.trainingConfig()
-        let protocolConfig = try protocolOptions.config(quick: run.quick)
-        try Self.checkTrainsSomething(protocolConfig, training)
-        let modality = try makeModality()
-        try modality.validate(protocolConfig)
-        if let estimate = modality.memoryEstimate(protocolConfig) {
-            try MemoryEstimate.check(perSeed: estimate.bytes, atOnce: MemoryEstimate.seedsAtOnce(seeds: run.seedList.count, threads: threads),
+    /// The experiment of `spec`, every setting validated as `run` validates it, without loading
+    /// any data; its memory is checked for the seeds that train together on `threads` threads
+    /// (one: what a Slurm task or a sweep's single run holds).
+    public func validatedExperiment(_ spec: RunSpec, threads: Int = 1) throws -> Experiment {
+        try Parallel.checkThreads(threads)
+        let modality = try modality(of: spec)
+        try modality.validate(spec.protocolConfig)
+        if let estimate = modality.memoryEstimate(spec.protocolConfig) {
+            try MemoryEstimate.check(perSeed: estimate.bytes, atOnce: MemoryEstimate.seedsAtOnce(seeds: spec.seeds.count, threads: threads),
                                      settings: estimate.settings)
         }
-        return Experiment(modality: modality, protocolConfig: protocolConfig, seeds: run.seedList, training: training,
-                          concurrency: 1, arguments: ExecutionSettings.recordedArguments(arguments))
+        return Experiment(modality: modality, spec: spec, concurrency: 1, arguments: spec.options(differingFrom: Self.defaultSpec))
     }
 
-    /// A run must train: one stage with no epochs would report an IML effect of untrained weights.
-    static func checkTrainsSomething(_ protocolConfig: ProtocolConfig, _ training: TrainingConfig) throws {
-        if protocolConfig.stages == 1 && training.epochs1 == 0 {
-            throw IMLError("--stages 1 with --epochs1 0 trains nothing; give --epochs1 at least 1.")
-        }
-    }
-
-    func execute(arguments: [String]) throws {
-        let run = runOptions
-        var experiment = try validatedExperiment(arguments: arguments, threads: run.threads)
-        let modality = experiment.modality, training = experiment.training
-        let directory = try run.runDirectory(modality: modality.name)
+    /// Trains `spec` in the directory `directory` opens (a new one, or one to resume) on this
+    /// command's threads; the directory is made only once the spec proved valid.
+    func execute(_ spec: RunSpec, in makeDirectory: () throws -> RunDirectory) throws {
+        let threads = runOptions.threads
+        var experiment = try validatedExperiment(spec, threads: threads)
+        let directory = try makeDirectory()
         do {
-            try modality.prepare()
+            try experiment.modality.prepare()
         } catch {
             // Leave nothing behind for a run that never started.
             if !directory.resumes { directory.removeIfUnused() }
             throw error
         }
-        experiment.concurrency = run.threads
-        experiment.saveEvery = run.saveEvery
+        experiment.concurrency = threads
         let summary = try experiment.run(in: directory)
         print(summary.table())
         print(String(format: "wall time %.1f s; ", summary.wallSeconds)
-              + (modality.throughput(training: training, seeds: run.seedList.count, wallSeconds: summary.wallSeconds).map { $0 + "; " } ?? "")
+              + (experiment.modality.throughput(training: spec.training, seeds: spec.seeds.count, wallSeconds: summary.wallSeconds).map { $0 + "; " } ?? "")
               + "outputs in \(directory.url.path)")
     }
 }
 
 public enum RunCommand {
-    /// This process's `run` arguments: the command line without the tool and the subcommand name.
-    public static func commandLineArguments() -> [String] {
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.first == "run" { arguments.removeFirst() }
-        return arguments
-    }
-
     /// The runs a merged run was made from (config.json's merged_from), or nil for a run that trained.
     static func mergedFrom(_ config: RunConfig) -> [String]? {
         guard case .array(let items)? = config["merged_from"] else { return nil }
         return items.compactMap { if case .string(let path) = $0 { return path } else { return nil } }
     }
 
+    /// The kernel a run pinned (config.json's blas_core when its reason is "pinned", or an older
+    /// version's recorded --blas-core), which resuming or analysing it pins again.
+    static func recordedPin(_ config: RunConfig) -> String? {
+        if case .string("pinned")? = config["blas_core_reason"], case .string(let core)? = config["blas_core"] { return core }
+        guard config["spec"] == nil, let arguments = config.arguments, let i = arguments.firstIndex(of: "--blas-core"), i + 1 < arguments.count else { return nil }
+        return arguments[i + 1]
+    }
+
     /// The tool that runs a modality: each is named MODALITY-iml.
     static func tool(ofModality modality: String) -> String { modality + "-iml" }
-
-    /// The arguments a run's config.json recorded.
-    static func recordedArguments(of config: RunConfig) throws -> [String] {
-        guard let arguments = config.arguments else {
-            throw IMLError("\(config.path) does not record the run's arguments (an older version made it); resume it with that version, or start a new run with --out.")
-        }
-        return arguments
-    }
 }

@@ -16,53 +16,71 @@ public enum QuickPreset {
     public static let epochs = 3
 }
 
-/// The protocol's settings (docs/PROTOCOL.md section 2), shared by every modality.
+/// The protocol's settings (docs/PROTOCOL.md section 2), shared by every modality. Each option is
+/// the RunSpec key of its name (`--tag1-fraction` sets `tag1_fraction`); one left out keeps the
+/// value of the spec it applies to (the defaults, a resumed run's, or a --spec file's).
 public struct ProtocolOptions: ParsableArguments {
     static let defaults = ProtocolConfig()
 
     @Option(help: "Entities (variables) per seed (default \(defaults.entities); \(QuickPreset.entities) with --quick).")
     public var entities: Int?
-    // Optional, so that a tool can tell a value given from one left out (a vision design sets its own).
     @Option(help: "Attributes per entity (T): the facts a definition states, each also asked as a question (default \(defaults.attributes)).")
     public var attributes: Int?
     @Option(help: "Classes per attribute (chance = 1/classes; default \(defaults.classes)).")
     public var classes: Int?
-    @Option(help: "Tag/consistency correlation in stage 1, in [0, 1].")
-    public var alpha = defaults.alpha
-    @Option(help: "2: the two-stage protocol; 1: one stage (--epochs1 epochs) on both stages' training sets, evaluating every subset.")
-    public var stages = defaults.stages
-    @Option(help: "Fraction of entities defined with tag 1 in stage 1 (qd1consis at alpha 1).")
-    public var tag1Fraction = defaults.tag1Fraction
-    @Option(help: "Fraction of entities defined with tag 2 in stage 1 (qd2incons at alpha 1).")
-    public var tag2Fraction = defaults.tag2Fraction
-    @Option(help: "Fraction of entities with questions only, no definition (q).")
-    public var questionOnlyFraction = defaults.questionOnlyFraction
+    @Option(help: "Tag/consistency correlation in stage 1, in [0, 1] (default \(JSON.format(defaults.alpha))).")
+    public var alpha: Double?
+    @Option(help: "2: the two-stage protocol; 1: one stage (--epochs1 epochs) on both stages' training sets, evaluating every subset (default \(defaults.stages)).")
+    public var stages: Int?
+    @Option(help: "Fraction of entities defined with tag 1 in stage 1 (qd1consis at alpha 1; default \(JSON.format(defaults.tag1Fraction))).")
+    public var tag1Fraction: Double?
+    @Option(help: "Fraction of entities defined with tag 2 in stage 1 (qd2incons at alpha 1; default \(JSON.format(defaults.tag2Fraction))).")
+    public var tag2Fraction: Double?
+    @Option(help: "Fraction of entities with questions only, no definition (q; default \(JSON.format(defaults.questionOnlyFraction))).")
+    public var questionOnlyFraction: Double?
+    @Option(help: ArgumentHelp("Weights splitting the rest of the entities into d1consis, d2consis, d3consis and no_qd_baseline (default \(defaults.stage2Weights.map(JSON.format).joined(separator: ","))).",
+                               valueName: "d1,d2,d3,baseline"))
+    public var stage2Weights: String?
+    @Option(help: "Attributes held out for evaluation per stage-1 variable with questions (default round(T/6), at least 1).")
+    public var heldOutPerVariable: Int?
     @Option(help: "Seed of the stage-2 split (d1/d2/d3/baseline) alone, the same for every seed (default: each seed's own).")
     public var seedStage2: UInt64?
 
     public init() {}
 
+    /// The options given, applied to `c`.
+    public func apply(to c: inout ProtocolConfig) throws {
+        if let entities { c.entities = entities }
+        if let attributes { c.attributes = attributes }
+        if let classes { c.classes = classes }
+        if let alpha { c.alpha = alpha }
+        if let stages { c.stages = stages }
+        if let tag1Fraction { c.tag1Fraction = tag1Fraction }
+        if let tag2Fraction { c.tag2Fraction = tag2Fraction }
+        if let questionOnlyFraction { c.questionOnlyFraction = questionOnlyFraction }
+        if let stage2Weights { c.stage2Weights = try Self.numbers(stage2Weights, option: "--stage2-weights") }
+        if let heldOutPerVariable { c.heldOutPerVariable = heldOutPerVariable }
+        if let seedStage2 { c.seedStage2 = seedStage2 }
+    }
+
     /// The validated protocol settings of one seed, without the --quick preset (render, sample).
     public func config(seed: UInt64) throws -> ProtocolConfig {
-        var c = try config(quick: false)
+        var c = ProtocolConfig()
+        try apply(to: &c)
+        try c.validate()
         c.seed = seed
         return c
     }
 
-    /// The validated protocol settings (seed 0; each seed sets its own).
-    public func config(quick: Bool) throws -> ProtocolConfig {
-        var c = ProtocolConfig()
-        c.entities = entities ?? (quick ? QuickPreset.entities : Self.defaults.entities)
-        c.attributes = attributes ?? Self.defaults.attributes
-        c.classes = classes ?? Self.defaults.classes
-        c.alpha = alpha
-        c.stages = stages
-        c.tag1Fraction = tag1Fraction
-        c.tag2Fraction = tag2Fraction
-        c.questionOnlyFraction = questionOnlyFraction
-        c.seedStage2 = seedStage2
-        try c.validate()
-        return c
+    /// "1,1,1,0.75" -> [1, 1, 1, 0.75]; anything else gets one sentence naming `option`.
+    static func numbers(_ list: String, option: String) throws -> [Double] {
+        try list.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            let text = item.trimmingCharacters(in: .whitespaces)
+            guard let x = Double(text), x.isFinite else {
+                throw IMLError("\(option) takes comma-separated numbers, e.g. \(option) 1,1,1,0.75, and \"\(text)\" is not one.")
+            }
+            return x
+        }
     }
 }
 
@@ -71,22 +89,34 @@ public protocol RunDefaults {
     static var epochs1: Int { get }
 }
 
-/// Training and execution options of `run` (and of every run of a sweep).
+/// Training and execution options of `run` (and of every run of a sweep). The training options
+/// set RunSpec keys as ProtocolOptions do; the execution options (--threads, --blas-core, --out,
+/// --force, --resume) say where and how a run executes and are not part of its spec.
 public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
     static var training: TrainingConfig { TrainingConfig() }
 
     @Option(help: "Number of seeds (default 5; \(QuickPreset.seeds) with --quick).")
     public var seeds: Int?
-    @Option(help: "First seed; the seeds are first-seed, first-seed+1, ...")
-    public var firstSeed: UInt64 = 0
+    @Option(help: "First seed; the seeds are first-seed, first-seed+1, ... (default 0).")
+    public var firstSeed: UInt64?
     @Option(help: "Epochs of stage 1 (default \(Defaults.epochs1); \(QuickPreset.epochs) with --quick).")
     public var epochs1: Int?
     @Option(help: "Epochs of stage 2 (default \(training.epochs2); \(QuickPreset.epochs) with --quick).")
     public var epochs2: Int?
-    @Option(help: "Batch size.")
-    public var batchSize = training.batchSize
-    @Option(help: "Adam learning rate.")
-    public var lr = training.learningRate
+    @Option(help: "Batch size (default \(training.batchSize)).")
+    public var batchSize: Int?
+    @Option(help: "Adam learning rate (default \(training.learningRate)).")
+    public var lr: Float?
+    @Option(help: ArgumentHelp("Keep each seed's weights also at every K-th epoch of stage 1 (and before it), for `analyze` along training; the end of each stage is always kept.",
+                               valueName: "K"))
+    public var saveEvery: Int?
+    @Flag(help: "Smoke-test preset that finishes in well under a minute: fewer entities, epochs and seeds where not given.")
+    public var quick = false
+    @Option(help: ArgumentHelp("Start from the settings of this run specification: a run's config.json (its \"spec\") or a file holding a spec alone; options given beside it change those settings.",
+                               valueName: "file"))
+    public var spec: String?
+    @Flag(help: "Print the run specification these options give (as config.json records it under \"spec\", and as --spec reads it) and exit without training.")
+    public var printSpec = false
     @Option(help: "Output directory (default results/<modality>/<UTC time>).")
     public var out: String?
     @Option(help: "Cores to use (the default is every core of this machine): seeds train concurrently, one thread each (cores + seeds % cores at once when seeds outnumber cores, so they end in whole rounds), and a core no seed occupies helps the seeds still training, each step split into pieces fixed by the shapes. Never changes the numbers.")
@@ -94,11 +124,6 @@ public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
     @Option(help: ArgumentHelp("OpenBLAS's kernel. auto (the default): OpenBLAS's own pick, or the fastest kernel the processor's features allow where that pick is a fallback (as on processors newer than this OpenBLAS). A name pins it, so the run gives the same bytes on any machine that runs it (e.g. Haswell, which every x86-64 processor with AVX2 runs). config.json records the kernel and why.",
                                valueName: "name"))
     public var blasCore: String?
-    @Option(help: ArgumentHelp("Keep each seed's weights also at every K-th epoch of stage 1 (and before it), for `analyze` along training; the end of each stage is always kept.",
-                               valueName: "K"))
-    public var saveEvery: Int?
-    @Flag(help: "Smoke-test preset that finishes in well under a minute: fewer entities, epochs and seeds where not given.")
-    public var quick = false
     @Flag(help: "Overwrite an existing run in --out.")
     public var force = false
     @Option(help: ArgumentHelp("Continue the stopped or killed run in this directory with the settings it recorded; options given beside it must agree with them.",
@@ -107,41 +132,23 @@ public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
 
     public init() {}
 
-    /// The most seeds one run may have (the published runs have 5 to 20).
-    public static var maxSeeds: Int { 10_000 }
-
-    public var seedList: [UInt64] {
-        let n = seeds ?? (quick ? QuickPreset.seeds : 5)
-        return (0..<UInt64(max(0, n))).map { firstSeed + $0 }
+    /// The training options given (and the --quick preset where they leave a setting out), applied to `spec`.
+    public func apply(to spec: inout RunSpec) throws {
+        let count = seeds ?? (quick ? QuickPreset.seeds : spec.seeds.count)
+        let first = firstSeed ?? spec.seeds.first ?? 0
+        if count != spec.seeds.count || first != spec.seeds.first { spec.seeds = try RunSpec.seeds(count: count, first: first) }
+        if let epochs1 = epochs1 ?? (quick ? QuickPreset.epochs : nil) { spec.training.epochs1 = epochs1 }
+        if let epochs2 = epochs2 ?? (quick ? QuickPreset.epochs : nil) { spec.training.epochs2 = epochs2 }
+        if let batchSize { spec.training.batchSize = batchSize }
+        if let lr { spec.training.learningRate = lr }
+        if let saveEvery { spec.saveEvery = saveEvery }
     }
 
-    /// Validated training settings.
-    public func trainingConfig() throws -> TrainingConfig {
-        let n = seeds ?? 1
-        if n < 1 { throw IMLError("--seeds must be at least 1 (got \(n)).") }
-        if n > Self.maxSeeds {
-            throw IMLError("--seeds \(n) is more than one run holds (at most \(Self.maxSeeds)); split the seeds over several runs with --first-seed and join them with merge.")
-        }
-        try Parallel.checkThreads(threads)
-        // Seeds are written to config.json and metrics.jsonl as JSON integers.
-        let count = seeds ?? (quick ? QuickPreset.seeds : 5)
-        if firstSeed > UInt64(Int.max) - UInt64(count - 1) {
-            throw IMLError("--first-seed \(firstSeed) with --seeds \(count) goes past the largest seed, \(Int.max); use a smaller --first-seed.")
-        }
-        if let saveEvery, saveEvery < 1 { throw IMLError("--save-every must be a whole number of epochs, at least 1 (got \(saveEvery)).") }
-        var t = TrainingConfig()
-        t.epochs1 = epochs1 ?? (quick ? QuickPreset.epochs : Defaults.epochs1)
-        t.epochs2 = epochs2 ?? (quick ? QuickPreset.epochs : t.epochs2)
-        t.batchSize = batchSize
-        t.learningRate = lr
-        try t.validate()
-        return t
-    }
-
-    /// Refuses --resume beside --force or another --out.
+    /// Refuses --resume beside --force, --spec or another --out.
     public func checkResumeOptions() throws {
         guard let resume else { return }
         if force { throw IMLError("--force and --resume contradict each other (--force starts the run again, --resume continues it); give only one.") }
+        if let spec { throw IMLError("--spec \(spec) and --resume \(resume) both give the run's settings; a resumed run continues with the settings it recorded, so give only --resume.") }
         if let out, URL(fileURLWithPath: out).standardizedFileURL != URL(fileURLWithPath: resume).standardizedFileURL {
             throw IMLError("--out \(out) and --resume \(resume) name different directories; a resumed run continues in its own directory, so give only --resume.")
         }

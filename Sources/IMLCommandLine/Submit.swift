@@ -92,20 +92,27 @@ public struct SubmitCommand<Run: RunnableCommand>: ParsableCommand {
         var points: [SlurmSubmission.Point] = []
         var sweep: SweepParameter?
         var sweepArguments: [String] = []
+        let runCommand: Run
         if isSweep {
             let (plan, _) = try SweepPlan.parse(request.runArguments, checkOption: { try Run.checkSweepable($0, tool: tool) })
-            try Run.checkSweepRuns(plan, execution: execution, tool: tool)
+            runCommand = try Self.parseRun(plan.sharedArguments)
+            let record = try SweepCommand<Run>.record(plan)
+            try Run.checkSweepRuns(record, with: runCommand)
             sweep = plan.parameter
-            sweepArguments = plan.sharedArguments
-            points = plan.values.map { v in
-                .init(value: v, path: plan.directoryName(v), arguments: ExecutionSettings.recordedArguments(plan.runArguments(v, directory: "-")))
+            sweepArguments = record.specs[0].options(differingFrom: Run.defaultSpec, excluding: [plan.parameter.option])
+            points = zip(record.values, record.specs).map { v, spec in
+                .init(value: v, path: record.directoryName(v), spec: spec, arguments: spec.options(differingFrom: Run.defaultSpec))
             }
         } else {
-            points = [.init(value: nil, path: ".", arguments: ExecutionSettings.recordedArguments(request.runArguments))]
+            runCommand = try Self.parseRun(request.runArguments)
+            let spec = try runCommand.spec(over: try runCommand.runOptions.spec.map(Run.readSpec))
+            points = [.init(value: nil, path: ".", spec: spec, arguments: spec.options(differingFrom: Run.defaultSpec))]
         }
         // Every point's run must be valid before anything is written or submitted.
         var experiments: [Experiment] = []
-        for point in points { experiments.append(try Run.experiment(arguments: point.arguments + execution, tool: tool)) }
+        for point in points { experiments.append(try runCommand.validatedExperiment(point.spec!)) }
+        // The kernel is an execution option: every task pins the one given here.
+        if let core = runCommand.runOptions.blasCore { execution += ["--blas-core", core] }
         let experiment = experiments[0]
         let modalityName = experiment.modality.name
         let out = request.out ?? RunDirectory.defaultPath(modality: sweep.map { "\(modalityName)-sweep-\($0.name)" } ?? modalityName)
@@ -263,6 +270,7 @@ public struct SubmitCommand<Run: RunnableCommand>: ParsableCommand {
     }
 
     static func writeScripts(_ submission: SlurmSubmission) throws {
+        try submission.writeSpecs()
         for (name, text) in [(SlurmSubmission.arrayScript, submission.arrayScriptText()), (SlurmSubmission.aggregateScript, submission.aggregateScriptText())] {
             let url = submission.file(name)
             try AtomicFile.write(text, to: url)
@@ -314,6 +322,15 @@ public struct SubmitCommand<Run: RunnableCommand>: ParsableCommand {
             throw IMLError("Cannot create the output directory \(directory.path) (\(error.localizedDescription)); check the path and its permissions.")
         }
         return top
+    }
+
+    /// `Run` parsed from submit's run options; a mistake names submit's help.
+    static func parseRun(_ arguments: [String]) throws -> Run {
+        do {
+            return try Run.parse(arguments)
+        } catch {
+            throw IMLError("\(Run.message(for: error)) (given to submit for `run`); see \(toolName) submit --help.")
+        }
     }
 
     /// The absolute path of this executable, for the job scripts.
@@ -390,16 +407,18 @@ struct SubmitRequest {
 }
 
 extension RunnableCommand {
-    /// The experiment `run ARGUMENTS` would make, validated as `run` validates it, without loading
-    /// any data. An argument `run` does not accept gives one sentence.
-    static func experiment(arguments: [String], tool: String) throws -> Experiment {
+    /// The experiment a submitted point's tasks make, validated as `run` validates it, without
+    /// loading any data. An argument `run` does not accept gives one sentence.
+    static func experiment(_ point: SlurmSubmission.Point, execution: [String], tool: String) throws -> Experiment {
+        // A point of an older version's submission has arguments, not a spec.
+        let arguments = point.spec == nil ? point.arguments + execution : execution
         let command: Self
         do {
             command = try Self.parse(arguments)
         } catch {
             throw IMLError("\(Self.message(for: error)) (given to submit for `run`); see \(tool) submit --help.")
         }
-        return try command.validatedExperiment(arguments: arguments)
+        return try command.validatedExperiment(try point.spec ?? command.spec())
     }
 }
 
@@ -420,7 +439,7 @@ public struct AggregateCommand<Run: RunnableCommand>: ParsableCommand {
             let submission = try SlurmSubmission(reading: URL(fileURLWithPath: directory).standardizedFileURL)
             let tool = submission.tool
             let summaries = try submission.aggregate { point in
-                try Run.experiment(arguments: point.arguments + submission.executionArguments, tool: tool)
+                try Run.experiment(point, execution: submission.executionArguments, tool: tool)
             }
             if submission.sweep != nil {
                 print(try String(contentsOf: submission.directory.appendingPathComponent("sweep.md"), encoding: .utf8))

@@ -36,47 +36,27 @@ public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {
         try reportingErrors {
             var given = arguments
             let resume = try Self.takeResume(&given)
-            let plan: SweepPlan, directory: URL, execution: [String]
+            let record: SweepRecord, directory: URL, execution: Run
             if let resume {
                 directory = URL(fileURLWithPath: resume)
-                let recorded = try SweepRecord.read(directory)
                 if given.contains("--force") { throw IMLError("--force and --resume contradict each other (--force starts the sweep again, --resume continues it); give only one.") }
-                let other = ExecutionSettings.recordedArguments(given)
-                guard other.isEmpty else {
-                    throw IMLError("sweep --resume \(resume) continues the sweep with the settings recorded in \(directory.appendingPathComponent(SweepRecord.fileName).path), so it takes only --threads and --data-dir beside it (got \(other.joined(separator: " "))).")
-                }
-                plan = try SweepPlan.parse(recorded, checkOption: checkOption).plan
-                var rest = given, kept: [String] = []
-                while !rest.isEmpty {
-                    let argument = rest.removeFirst()
-                    let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
-                    let value = argument.contains("=") ? String(argument.dropFirst(name.count + 1)) : (rest.isEmpty ? "" : rest.removeFirst())
-                    if name == "--out" {
-                        if URL(fileURLWithPath: value).standardizedFileURL != directory.standardizedFileURL {
-                            throw IMLError("--out \(value) and --resume \(resume) name different directories; a resumed sweep continues in its own directory, so give only --resume.")
-                        }
-                    } else {
-                        kept += [name, value]
-                    }
-                }
-                execution = kept
+                record = try SweepRecord.read(directory) { legacy in try Self.record(try SweepPlan.parse(legacy, checkOption: checkOption).plan) }
+                execution = try Self.parseRun(given)
+                try Self.checkResumeOptions(execution, given: given, directory: directory, resume: resume)
             } else {
                 let parsed = try SweepPlan.parse(given, checkOption: checkOption)
-                plan = parsed.plan
-                let modality = try Self.parseRun(plan.sharedArguments).makeModality()
                 if let out = parsed.out { try RunDirectory.checkOut(out, example: "results/my-sweep") }
-                directory = URL(fileURLWithPath: parsed.out ?? RunDirectory.defaultPath(modality: "\(modality.name)-sweep-\(plan.parameter.name)"))
-                execution = []
+                execution = try Self.parseRun(parsed.plan.sharedArguments)
+                record = try Self.record(parsed.plan)
+                directory = URL(fileURLWithPath: parsed.out ?? RunDirectory.defaultPath(modality: "\(Run.modalityName)-sweep-\(record.parameter.name)"))
             }
-            let probe = try Self.parseRun(plan.sharedArguments + execution)
             // --blas-core restarts the process to pin the kernel: do it now, before any file is
             // written, not from the first run (the restarted sweep would find its own sweep.json).
-            try BLASPin.apply(option: probe.runOptions.blasCore)
-            let modality = try probe.makeModality()
+            try BLASPin.apply(option: execution.runOptions.blasCore)
             // Every run must be valid before the first starts: a bad value is refused now, not hours in.
-            try Run.checkSweepRuns(plan, execution: execution, tool: Self.toolName)
+            try Run.checkSweepRuns(record, with: execution)
             if resume == nil, FileManager.default.fileExists(atPath: directory.appendingPathComponent(SweepRecord.fileName).path),
-               !plan.sharedArguments.contains("--force") {
+               !execution.runOptions.force {
                 throw IMLError("The directory \(directory.path) already holds a sweep; continue it with sweep --resume \(directory.path), overwrite it with --force, or choose another --out.")
             }
             do {
@@ -86,42 +66,59 @@ public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {
             }
             let claim = try RunClaim(directory)
             defer { withExtendedLifetime(claim) {} }
-            // What the sweep computes, without where it runs: a resumed sweep repeats it.
-            let recordedShared = ExecutionSettings.recordedArguments(plan.sharedArguments)
-            if resume == nil {
-                try SweepRecord.write(ExecutionSettings.recordedArguments(given), to: directory)
-            }
+            if resume == nil { try record.write(to: directory) }
             var points: [SweepReport.Point] = []
-            for value in plan.values {
-                let runDirectory = directory.appendingPathComponent(plan.directoryName(value)).path
-                let label = "\(plan.parameter.name) = \(value.text)"
-                var arguments = plan.runArguments(value, directory: runDirectory) + execution
+            var modalityTitle = ""
+            for (value, spec) in zip(record.values, record.specs) {
+                let runDirectory = directory.appendingPathComponent(record.directoryName(value)).path
+                let label = "\(record.parameter.name) = \(value.text)"
                 if resume != nil, let finished = try? FinishedRun(path: runDirectory),
                    FileManager.default.fileExists(atPath: finished.directory.file(RunDirectory.curvesFile).path) {
                     FileHandle.standardError.write(Data("== \(label): finished, kept ==\n".utf8))
                     points.append(.init(value: value, directory: runDirectory, summary: finished.summary))
+                    modalityTitle = finished.title
                     continue
                 }
-                if resume != nil, FileManager.default.fileExists(atPath: runDirectory + "/" + RunDirectory.configFile) {
-                    // The run in progress continues from its checkpoints, as `run --resume DIR` alone would.
-                    arguments = ["--resume", runDirectory] + execution
-                    FileHandle.standardError.write(Data("== \(label): resuming ==\n".utf8))
-                } else {
-                    FileHandle.standardError.write(Data("== \(label) ==\n".utf8))
-                }
+                // A run in progress continues from its checkpoints, as `run --resume DIR` would.
+                let continues = resume != nil && FileManager.default.fileExists(atPath: runDirectory + "/" + RunDirectory.configFile)
+                FileHandle.standardError.write(Data("== \(label)\(continues ? ": resuming" : "") ==\n".utf8))
                 do {
-                    try Run.parse(arguments).runExperiment(arguments: arguments)
+                    try reportingErrors {
+                        try execution.execute(spec) {
+                            continues ? try RunDirectory.openForResume(runDirectory)
+                                      : try RunDirectory.create(runDirectory, force: execution.runOptions.force)
+                        }
+                    }
                 } catch let exit as ExitCode where exit.rawValue == 130 || exit.rawValue == 143 {
                     FileHandle.standardError.write(Data("To continue the whole sweep: \(Self.toolName) sweep --resume \(directory.path)\n".utf8))
                     throw exit
                 }
                 let finished = try FinishedRun(path: runDirectory)
                 points.append(.init(value: value, directory: runDirectory, summary: finished.summary))
+                modalityTitle = finished.title
             }
-            try SweepReport.write(points: points, parameter: plan.parameter, modalityTitle: modality.title,
-                                  settings: plan.parameter.sweepCommand(tool: Self.toolName, values: plan.values, shared: recordedShared),
-                                  to: directory)
+            try SweepReport.write(points: points, parameter: record.parameter, modalityTitle: modalityTitle,
+                                  settings: record.command, to: directory)
             print(try String(contentsOf: directory.appendingPathComponent("sweep.md"), encoding: .utf8))
+        }
+    }
+
+    /// The sweep of `plan` as specs: each value's run parsed as `run` would parse it, over the same shared options.
+    static func record(_ plan: SweepPlan) throws -> SweepRecord {
+        var specs: [RunSpec] = []
+        for value in plan.values { specs.append(try Run.sweptSpec(plan, value: value, tool: toolName)) }
+        let shared = specs.first.map { $0.options(differingFrom: Run.defaultSpec, excluding: [plan.parameter.option]) } ?? []
+        return SweepRecord(parameter: plan.parameter, values: plan.values, specs: specs,
+                           command: plan.parameter.sweepCommand(tool: toolName, values: plan.values, shared: shared))
+    }
+
+    /// Beside `sweep --resume DIR` only options of where and how the runs execute may be given.
+    static func checkResumeOptions(_ execution: Run, given: [String], directory: URL, resume: String) throws {
+        if let out = execution.runOptions.out, URL(fileURLWithPath: out).standardizedFileURL != directory.standardizedFileURL {
+            throw IMLError("--out \(out) and --resume \(resume) name different directories; a resumed sweep continues in its own directory, so give only --resume.")
+        }
+        if (try? execution.spec()) != Run.defaultSpec || execution.runOptions.spec != nil {
+            throw IMLError("sweep --resume \(resume) continues the sweep with the settings recorded in \(directory.appendingPathComponent(SweepRecord.fileName).path), so it takes only --threads, --blas-core and --data-dir beside it (got \(given.joined(separator: " "))).")
         }
     }
 
@@ -165,17 +162,29 @@ public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {
     }
 }
 
-/// DIR/sweep.json: the arguments that made a sweep (without execution-only options), so
-/// `sweep --resume DIR` repeats it.
-enum SweepRecord {
+/// DIR/sweep.json: the swept option, its values and each value's run spec, so `sweep --resume
+/// DIR` repeats the sweep; "command" states it for people (sweep.md). An older version recorded
+/// the sweep's arguments instead.
+struct SweepRecord {
     static let fileName = "sweep.json"
+    var parameter: SweepParameter
+    var values: [SweepValue]
+    var specs: [RunSpec]
+    var command: String
 
-    static func write(_ arguments: [String], to directory: URL) throws {
-        let json = JSON.object([("arguments", .array(arguments.map(JSON.string)))])
-        try AtomicFile.write(json.serialized(pretty: true) + "\n", to: directory.appendingPathComponent(fileName))
+    func directoryName(_ v: SweepValue) -> String { "\(parameter.name)=\(v.text)" }
+
+    var json: JSON {
+        .object([("parameter", .string(parameter.name)), ("values", .array(values.map { .string($0.text) })),
+                 ("command", .string(command)), ("specs", .array(specs.map(\.json)))])
     }
 
-    static func read(_ directory: URL) throws -> [String] {
+    func write(to directory: URL) throws {
+        try AtomicFile.write(json.serialized(pretty: true) + "\n", to: directory.appendingPathComponent(Self.fileName))
+    }
+
+    /// Reads DIR/sweep.json; `legacy` turns an older version's recorded arguments into the record.
+    static func read(_ directory: URL, legacy: ([String]) throws -> SweepRecord) throws -> SweepRecord {
         let file = directory.appendingPathComponent(fileName)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -185,16 +194,24 @@ enum SweepRecord {
             throw IMLError("There is no sweep to resume in \(directory.path) (it has no \(fileName)); check the path, or start a new sweep with --out \(directory.path).")
         }
         let fix = "restore it from a copy, or start a new sweep with --out"
-        if data.isEmpty { throw IMLError("\(file.path) is empty; \(fix).") }
-        let json: JSON
-        do { json = try JSON.read([UInt8](data)) } catch let error as JSONSyntaxError {
-            throw IMLError("\(file.path) is \(error.truncated ? "truncated" : "not valid JSON") (\(error.reason)); \(fix).")
+        let json = try RunFileText.parse(data, path: file.path, fix: fix)
+        if case .array(let items)? = json["arguments"] {
+            return try legacy(try items.map { item in
+                guard case .string(let s) = item else { throw IMLError("\(file.path) has \"arguments\" that are not all strings; \(fix).") }
+                return s
+            })
         }
-        guard case .array(let items)? = json["arguments"] else { throw IMLError("\(file.path) has no list of \"arguments\"; \(fix).") }
-        return try items.map { item in
-            guard case .string(let s) = item else { throw IMLError("\(file.path) has \"arguments\" that are not all strings; \(fix).") }
-            return s
+        guard case .string(let name)? = json["parameter"], case .array(let valueItems)? = json["values"],
+              case .string(let command)? = json["command"], case .array(let specItems)? = json["specs"], specItems.count == valueItems.count,
+              !valueItems.isEmpty else {
+            throw IMLError("\(file.path) does not hold a sweep's parameter, values, command and one spec per value; \(fix).")
         }
+        let values = try valueItems.map { item -> SweepValue in
+            guard case .string(let text) = item else { throw IMLError("\(file.path) has values that are not all strings; \(fix).") }
+            return SweepValue(text)
+        }
+        let specs = try specItems.enumerated().map { try RunSpec(json: $0.element, what: "\(file.path)'s spec \($0.offset + 1)") }
+        return SweepRecord(parameter: SweepParameter(name), values: values, specs: specs, command: command)
     }
 }
 

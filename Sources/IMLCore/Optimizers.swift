@@ -134,8 +134,14 @@ public final class Adam: Optimizer {
 
     /// The hyperparameters, for a run's config.json.
     public var settingsDescription: String {
+        Self.settingsDescription(lr: learningRate, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay, decoupled: decoupled)
+    }
+
+    /// The description of the Adam these arguments build (the same defaults as `init`), without building one.
+    public static func settingsDescription(lr: Float, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
+                                           weightDecay: Float = 0, decoupled: Bool = false) -> String {
         let decay = weightDecay == 0 ? "" : ", weight decay \(weightDecay)\(decoupled ? " (AdamW)" : " (L2)")"
-        return "Adam(lr \(learningRate), beta1 \(beta1), beta2 \(beta2), eps \(eps)\(decay))"
+        return "Adam(lr \(lr), beta1 \(beta1), beta2 \(beta2), eps \(eps)\(decay))"
     }
 
     public func step() {

@@ -10,8 +10,8 @@ public enum AgainstReport {
     /// One point per run, valued by config.json's `key`; names label the runs in the table.
     public static func points(_ runs: [DescribedRun], names: [String], key: String) throws -> [SweepReport.Point] {
         try zip(runs, names).map { run, name in
-            guard let number = (run.config[key] as? NSNumber)?.doubleValue else {
-                let numeric = run.config.filter { $0.value is NSNumber && !($0.value is Bool) }.keys.sorted()
+            guard let number = run.config[key]?.numberValue else {
+                let numeric = (run.config.objectFields ?? []).filter { $0.1.numberValue != nil }.map(\.0).sorted()
                 throw IMLError("\(name) records no number \"\(key)\" in its config.json; choose one of: \(numeric.joined(separator: ", ")).")
             }
             return SweepReport.Point(value: SweepValue(JSON.format(number)), directory: name, summary: run.summary)

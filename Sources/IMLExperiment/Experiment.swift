@@ -9,22 +9,31 @@ import IMLProtocol
 
 public struct Experiment {
     public var modality: Modality
-    /// The protocol settings of every seed (each seed sets `seed` to its own).
-    public var protocolConfig: ProtocolConfig
-    public var seeds: [UInt64]
-    public var training: TrainingConfig
+    /// What the run computes; config.json records it, and `--resume DIR` continues from it alone.
+    public var spec: RunSpec
     public var concurrency: Int
-    /// The command line that made the run, without execution-only options (ExecutionSettings):
-    /// `run --resume DIR` alone repeats it.
+    /// The options that give `spec` from the tool's defaults, for people (config.json's
+    /// "arguments", analysis subtitles); nothing reads them back.
     public var arguments: [String]
-    /// Keep each seed's weights at stage-1 epochs that are multiples of this too (RunModels);
-    /// the end of every stage is always kept.
-    public var saveEvery: Int? = nil
 
+    public init(modality: Modality, spec: RunSpec, concurrency: Int, arguments: [String] = []) {
+        self.modality = modality; self.spec = spec; self.concurrency = concurrency; self.arguments = arguments
+    }
+
+    /// A run of `modality` without settings of its own in the spec (tests, benchmarks).
     public init(modality: Modality, protocolConfig: ProtocolConfig, seeds: [UInt64], training: TrainingConfig,
                 concurrency: Int, arguments: [String] = []) {
-        self.modality = modality; self.protocolConfig = protocolConfig; self.seeds = seeds
-        self.training = training; self.concurrency = concurrency; self.arguments = arguments
+        self.init(modality: modality, spec: RunSpec(modality: modality.name, seeds: seeds, protocolConfig: protocolConfig,
+                                                    training: training, settings: .object([])),
+                  concurrency: concurrency, arguments: arguments)
+    }
+
+    public var protocolConfig: ProtocolConfig { spec.protocolConfig }
+    public var seeds: [UInt64] { spec.seeds }
+    public var training: TrainingConfig { spec.training }
+    public var saveEvery: Int? {
+        get { spec.saveEvery }
+        set { spec.saveEvery = newValue }
     }
 
     public var stages: [Int] { protocolConfig.stages == 1 ? [1] : [1, 2] }
@@ -44,10 +53,10 @@ public struct Experiment {
             + "\(t.epochs1)+\(t.epochs2) epochs, batch \(t.batchSize), lr \(t.learningRate), \(seeds.count) seed\(seeds.count == 1 ? "" : "s")"
     }
 
-    /// config.json: provenance, training, protocol and the task's own settings.
+    /// config.json: provenance, the spec, and what the spec means in full (training, protocol and
+    /// the task's own settings as built), which `iml-compare` and people read.
     public func configJSON(task: TrainingTask) -> JSON {
         let p = protocolConfig
-        let optimizer = Trainer.makeOptimizer(parameters: [], config: training).settingsDescription
         let kernel = BLASKernelChoice.current
         return .object([
             ("modality", .string(modality.name)),
@@ -59,11 +68,12 @@ public struct Experiment {
             ("blas_core_reason", .string(kernel.reason.rawValue)), ("blas_core_why", .string(kernel.why)),
             ("arguments", .array(arguments.map(JSON.string))),
             ("threads", .int(concurrency)),
+            ("spec", spec.json),
             ("seeds", .array(seeds.map { .int(Int($0)) })),
             ("epochs1", .int(training.epochs1)), ("epochs2", .int(training.epochs2)),
             ("batch_size", .int(training.batchSize)),
             ("lr", .number(Double("\(training.learningRate)") ?? .nan)),
-            ("optimizer", .string(optimizer + ", fresh state per stage")),
+            ("optimizer", .string(Trainer.optimizerDescription(training) + ", fresh state per stage")),
             ("stages", .array(stages.map { .int($0) })),
             ("entities", .int(p.entities)), ("attributes", .int(p.attributes)), ("classes", .int(p.classes)),
             ("alpha", .number(p.alpha)),
@@ -104,7 +114,7 @@ public struct Experiment {
         let config = configJSON(task: first)
         let firstTask = OneTimeTask(first, seed: firstSeed)
         if directory.resumes {
-            try Self.checkSettingsMatch(config, in: directory, log: log)
+            try Self.checkSettingsMatch(config, spec: spec, in: directory, log: log)
         } else {
             try directory.write(config, to: RunDirectory.configFile)
             try directory.writeMetrics([])  // metrics.jsonl grows as epochs finish
@@ -167,11 +177,16 @@ public struct Experiment {
 
     /// Refuses to continue a run whose config.json differs from `config` in a setting that changes
     /// numbers, naming the first difference; a different BLAS kernel only earns a note.
-    static func checkSettingsMatch(_ config: JSON, in directory: RunDirectory, log: (String) -> Void) throws {
+    static func checkSettingsMatch(_ config: JSON, spec: RunSpec, in directory: RunDirectory, log: (String) -> Void) throws {
         let file = directory.file(RunDirectory.configFile)
         guard case .object(let fields) = config else { return }
         let saved = try RunConfig.read(directory)
-        for (key, value) in fields {
+        // The spec first, named by the options: what the run computes.
+        if let recorded = try saved.json.runSpec(file: file.path), let difference = recorded.firstDifference(from: spec) {
+            throw IMLError("The run in \(directory.url.path) was made with \(difference.option) \(difference.mine), but this command gives \(difference.option) \(difference.other); leave that option out to continue with the run's value, or start a new run with --out.")
+        }
+        // Then what the spec means as this version builds it (a run of an older version has no spec).
+        for (key, value) in fields where key != "spec" {
             let now = value.serialized(pretty: true, indent: "  ")
             let then = saved[key]?.serialized(pretty: true, indent: "  ")
             if ExecutionSettings.keys.contains(key) {
@@ -232,7 +247,8 @@ public struct Experiment {
     }
 }
 
-/// The settings in config.json that say how a run was executed, not what it computes: they may
+/// The settings in config.json that say how a run was executed, not what it computes (and the
+/// "arguments" that say the spec in options, for people): they may
 /// differ between a run and its continuation (`--resume`) and between runs that are merged.
 public enum ExecutionSettings {
     public static let keys: Set<String> = ["threads", "data_dir", "arguments", "package_version", "git_commit",
@@ -241,27 +257,6 @@ public enum ExecutionSettings {
     /// The BLAS kernel: a different one changes float rounding, worth a note, not a refusal.
     /// ("blas" names OpenBLAS's version, build and kernel; blas_core repeats the kernel.)
     public static let kernelKeys: Set<String> = ["blas"]
-    /// The command-line options behind them, and those that only say where a run goes; a run's
-    /// recorded arguments leave them out, so a run resumes on another machine without them.
-    public static let options: Set<String> = ["--threads", "--data-dir", "--out", "--force", "--resume"]
-    /// Of `options`, the flags (they take no value).
-    public static let flags: Set<String> = ["--force"]
-
-    /// `arguments` without the execution-only options and their values.
-    public static func recordedArguments(_ arguments: [String]) -> [String] {
-        var kept: [String] = [], i = 0
-        while i < arguments.count {
-            let argument = arguments[i]
-            let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
-            if options.contains(name) {
-                i += (argument.contains("=") || flags.contains(name)) ? 1 : 2
-                continue
-            }
-            kept.append(argument)
-            i += 1
-        }
-        return kept
-    }
 }
 
 /// Hands the first seed's already-built task to the worker that trains that seed, once.

@@ -4,7 +4,7 @@
 
 import Foundation
 
-public indirect enum JSON: Equatable {
+public indirect enum JSON: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -55,11 +55,6 @@ public indirect enum JSON: Equatable {
             }
         }
         return out + "\""
-    }
-
-    /// Parses JSON text (for reading runs back) into Foundation values.
-    public static func parse(_ data: Data) throws -> Any {
-        try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
     }
 }
 

@@ -33,6 +33,24 @@ extension JSON {
         return nil
     }
 
+    /// The value as a string, nil for any other kind.
+    public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    /// The value as an integer, nil for any other kind (a number with a fraction too).
+    public var intValue: Int? { if case .int(let i) = self { return i }; return nil }
+    public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
+    /// A list of strings, nil for anything else.
+    public var stringArray: [String]? {
+        guard case .array(let items) = self else { return nil }
+        let strings = items.compactMap(\.stringValue)
+        return strings.count == items.count ? strings : nil
+    }
+
+    /// The items of an array, nil for any other value.
+    public var arrayItems: [JSON]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
     /// An object's value for `key`.
     public subscript(key: String) -> JSON? {
         objectFields?.first { $0.0 == key }?.1

@@ -20,7 +20,7 @@ public enum Merge {
             }
             // Another BLAS kernel rounds differently: valid numbers, but not the bytes of one run.
             for key in ExecutionSettings.kernelKeys.sorted() {
-                let x = first.config[key] as? String, y = run.config[key] as? String
+                let x = first.config[key]?.stringValue, y = run.config[key]?.stringValue
                 if x != y {
                     log("note: \(first.name) was made with \(key) = \(x ?? "unknown") and \(run.name) with \(y ?? "unknown"): the merged numbers are valid but not bit-identical to one run on one kernel.")
                 }
@@ -38,13 +38,23 @@ public enum Merge {
             .sorted { $0.0 < $1.0 }.flatMap(\.1)
         let summary = RunSummary(modality: first.modality, records: records, wallSeconds: runs.reduce(0) { $0 + $1.summary.wallSeconds })
         let directory = try RunDirectory.create(out, force: force)
-        var config = first.config
-        config["seeds"] = summary.seeds.map { Int($0) }
-        config["merged_from"] = paths
-        let configData = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
-        try AtomicFile.write(configData + Data("\n".utf8), to: directory.file(RunDirectory.configFile))
+        // The first run's config.json in its own layout, with the merged seeds and where they came from.
+        let recorded = try RunConfig.read(first.directory)
+        let seeds = JSON.array(summary.seeds.map { .int(Int($0)) })
+        var fields = recorded.json.objectFields ?? []
+        for (i, field) in fields.enumerated() {
+            if field.0 == "seeds" { fields[i].1 = seeds }
+            if field.0 == "spec", var spec = try recorded.json.runSpec(file: recorded.path) {
+                spec.seeds = summary.seeds
+                fields[i].1 = spec.json
+            }
+        }
+        fields.removeAll { $0.0 == "merged_from" }
+        fields.append(("merged_from", .array(paths.map(JSON.string))))
+        let config = JSON.object(fields)
+        try directory.write(config, to: RunDirectory.configFile)
         try directory.writeMetrics(records)
-        try TensorBoardLog(run: directory, settings: String(decoding: configData, as: UTF8.self) + "\n").write(records)
+        try TensorBoardLog(run: directory, settings: config.serialized(pretty: true) + "\n").write(records)
         try directory.write(summary.json, to: RunDirectory.summaryFile)
         try CurvesFigure.write(records: records, title: first.title + ": implicit meta-learning",
                                settings: "merged: seeds \(summary.seeds.map(String.init).joined(separator: ", ")) from \(runs.map(\.name).joined(separator: ", "))",

@@ -40,9 +40,10 @@ public enum PublishedIndex {
             let config = run.config
             func cell(_ key: String) -> String {
                 switch config[key] {
-                case let s as String: return s
-                case let n as NSNumber: return n.stringValue
-                case let list as [Any]: return list.map { "\($0)" }.joined(separator: ";")
+                case .string(let s)?: return s
+                case .int(let i)?: return String(i)
+                case .number(let x)?: return "\(x)"
+                case .array(let items)?: return items.map { $0.stringValue ?? $0.serialized() }.joined(separator: ";")
                 default: return ""
                 }
             }
@@ -51,7 +52,7 @@ public enum PublishedIndex {
                 (run.summary.stages[stage]?.first { $0.0 == subset }?.1.mean).map { "\($0)" } ?? ""
             }
             var row = [name, String(run.summary.seeds.count)] + settings.map(cell)
-            row.append((config["arguments"] as? [String] ?? []).joined(separator: " "))
+            row.append((config["arguments"]?.stringArray ?? []).joined(separator: " "))
             row += [effect.map { "\($0.mean)" } ?? "", effect.map { "\($0.ci95)" } ?? "",
                     effect.map { $0.perSeed.map { "\($0)" }.joined(separator: ";") } ?? ""]
             row += stage1.map { em(1, $0) } + stage2.map { em(2, $0) }

@@ -16,7 +16,7 @@ import IMLBase
 /// A committed run: config.json and summary.json only.
 public struct PublishedRun: DescribedRun {
     public let name: String
-    public let config: [String: Any]
+    public let config: JSON
     public let summary: RunSummary
 
     public init(directory: URL) throws {
@@ -26,10 +26,7 @@ public struct PublishedRun: DescribedRun {
         for file in [configFile, summaryFile] where !FileManager.default.fileExists(atPath: file.path) {
             throw IMLError("\(file.path) is missing; rerun it with scripts/reproduce-results.sh \(directory.lastPathComponent).")
         }
-        guard let config = (try? JSON.parse(Data(contentsOf: configFile))) as? [String: Any] else {
-            throw IMLError("\(configFile.path) is not valid JSON; restore it from git or rerun it with scripts/reproduce-results.sh.")
-        }
-        self.config = config
+        config = try RunConfig.read(RunDirectory(url: directory)).json
         summary = try RunSummary(summaryJSON: Data(contentsOf: summaryFile), file: summaryFile.path)
     }
 }

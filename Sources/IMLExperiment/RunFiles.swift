@@ -177,7 +177,7 @@ public enum RunFileText {
     }
 
     /// The JSON value `data` holds, or a sentence naming `path` and what is wrong, then `fix`.
-    static func parse(_ data: Data, path: String, fix: String) throws -> JSON {
+    public static func parse(_ data: Data, path: String, fix: String) throws -> JSON {
         if data.isEmpty { throw IMLError("\(path) is empty; \(fix).") }
         do {
             return try JSON.read([UInt8](data))

@@ -7,42 +7,48 @@ import IMLBase
 /// What a run says about itself in config.json, with its summary: enough to compare runs.
 public protocol DescribedRun {
     var name: String { get }
-    /// config.json as parsed JSON, keys in file order lost (Foundation dictionary).
-    var config: [String: Any] { get }
+    /// config.json as the strict reader reads it, keys in file order.
+    var config: JSON { get }
     var summary: RunSummary { get }
 }
 
 extension DescribedRun {
-    public var modality: String { config["modality"] as? String ?? "unknown" }
+    public var modality: String { config["modality"]?.stringValue ?? "unknown" }
 
     /// The settings that make two runs comparable or mergeable: everything in config.json but
     /// the seeds and how the run was executed.
     public var settings: [String: String] {
         var out: [String: String] = [:]
-        for (k, v) in config where k != "seeds" && !ExecutionSettings.keys.contains(k) { out[k] = describe(v) }
+        for (k, v) in config.objectFields ?? [] where k != "seeds" && !ExecutionSettings.keys.contains(k) {
+            // The spec holds the seeds too; they are what merged runs differ in.
+            out[k] = describe(k == "spec" ? .object((v.objectFields ?? []).filter { $0.0 != "seeds" }) : v)
+        }
         return out
     }
 
     /// What the modality said about itself when the run was made (config.json).
-    public var title: String { config["title"] as? String ?? modality }
+    public var title: String { config["title"]?.stringValue ?? modality }
     public var chance: Double {
-        (config["chance"] as? NSNumber)?.doubleValue ?? 1 / ((config["classes"] as? NSNumber)?.doubleValue ?? 10)
+        config["chance"]?.numberValue ?? 1 / (config["classes"]?.numberValue ?? 10)
     }
     /// The modality's settings worth showing beside the protocol's, in its order.
-    public var comparedSettings: [String] { config["compared_settings"] as? [String] ?? [] }
+    public var comparedSettings: [String] { config["compared_settings"]?.stringArray ?? [] }
 
-    func describe(_ v: Any) -> String {
-        if let n = v as? NSNumber { return JSON.format(n.doubleValue) }
-        if let s = v as? String { return s }
-        if v is NSNull { return "null" }
-        if let a = v as? [Any] { return "[" + a.map(describe).joined(separator: ", ") + "]" }
-        return "\(v)"
+    func describe(_ v: JSON) -> String {
+        switch v {
+        case .int, .number: return JSON.format(v.numberValue!)
+        case .string(let s): return s
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .array(let items): return "[" + items.map(describe).joined(separator: ", ") + "]"
+        case .object(let fields): return "{" + fields.map { "\($0.0): \(describe($0.1))" }.joined(separator: ", ") + "}"
+        }
     }
 }
 
 public struct FinishedRun: DescribedRun {
     public let directory: RunDirectory
-    public let config: [String: Any]
+    public let config: JSON
     public let records: [MetricRecord]
     public let summary: RunSummary
 
@@ -61,10 +67,7 @@ public struct FinishedRun: DescribedRun {
             throw IMLError("\(path) is not a finished run: it has no \(file); give a directory that a completed run wrote.")
         }
         let runConfig = try RunConfig.read(directory)
-        guard let config = try? JSON.parse(Data(contentsOf: directory.file(RunDirectory.configFile))) as? [String: Any] else {
-            throw IMLError("\(directory.file(RunDirectory.configFile).path) is not valid JSON; the run directory is damaged.")
-        }
-        self.config = config
+        config = runConfig.json
         func contents(_ name: String) throws -> (path: String, data: Data) {
             let file = directory.file(name)
             do { return (file.path, try Data(contentsOf: file)) } catch {

@@ -52,14 +52,10 @@ public struct SeedStatus {
 public enum RunStatus {
     /// The seeds and epochs per stage config.json records, nil when `run` has no readable config.json.
     public static func plan(of run: URL) -> (seeds: [UInt64], epochs: [Int: Int])? {
-        guard let o = (try? JSON.parse(Data(contentsOf: run.appendingPathComponent(RunDirectory.configFile)))) as? [String: Any],
-              let seeds = o["seeds"] as? [NSNumber] else { return nil }
-        let stages = (o["stages"] as? [NSNumber])?.map(\.intValue) ?? [1, 2]
-        let e1 = (o["epochs1"] as? NSNumber)?.intValue, e2 = (o["epochs2"] as? NSNumber)?.intValue
-        var epochs: [Int: Int] = [:]
-        if let e1 { epochs[1] = e1 }
-        if stages.contains(2), let e2 { epochs[2] = e2 }
-        return (seeds.map(\.uint64Value), epochs)
+        guard let config = try? RunConfig.read(RunDirectory(url: run)) else { return nil }
+        var epochs: [Int: Int] = [1: config.epochs1]
+        if config.stages.contains(2) { epochs[2] = config.epochs2 }
+        return (config.seeds, epochs)
     }
 
     /// Every seed of the run in `run` (its config.json's seeds, else `seeds`).
@@ -112,9 +108,9 @@ public enum RunStatus {
         }
         let lines = bytes.split(separator: 0x0A, maxSplits: 2, omittingEmptySubsequences: false)
         guard String(decoding: lines[0], as: UTF8.self) == TrainingState.firstLine,
-              let h = (try? JSON.parse(Data(lines[1]))) as? [String: Any],
-              let stage = (h["stage"] as? NSNumber)?.intValue, let epochs = (h["epochs_done"] as? NSNumber)?.intValue,
-              let batch = (h["batch_start"] as? NSNumber)?.intValue, let finished = h["finished"] as? Bool else {
+              let h = try? JSON.read([UInt8](lines[1])),
+              let stage = h["stage"]?.intValue, let epochs = h["epochs_done"]?.intValue,
+              let batch = h["batch_start"]?.intValue, let finished = h["finished"]?.boolValue else {
             throw IMLError("not a checkpoint of this program")
         }
         return (stage, epochs, batch, finished)

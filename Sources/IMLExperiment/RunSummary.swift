@@ -51,30 +51,26 @@ public struct RunSummary: Equatable {
     /// Reads back a summary.json this program wrote (`file` names it in messages); means and
     /// intervals are recomputed from the per-seed values, subsets keep the file's order.
     public init(summaryJSON data: Data, file: String) throws {
-        guard let object = (try? JSON.parse(data)) as? [String: Any] else {
+        guard let object = try? JSON.read([UInt8](data)), object.objectFields != nil else {
             throw IMLError("\(file) is not valid JSON; restore it from the run (or from git) before using it.")
         }
-        func summary(_ value: Any?, _ key: String) throws -> SeedSummary {
-            guard let values = (value as? [String: Any])?["per_seed"] as? [NSNumber] else {
+        func summary(_ value: JSON?, _ key: String) throws -> SeedSummary {
+            guard let items = value?["per_seed"]?.arrayItems, case let values = items.compactMap(\.numberValue), values.count == items.count else {
                 throw IMLError("\(file) has no per-seed values for \(key); restore it from the run (or from git).")
             }
-            return SeedSummary(values.map(\.doubleValue))
+            return SeedSummary(values)
         }
-        let text = String(decoding: data, as: UTF8.self)
-        modality = object["modality"] as? String ?? "unknown"
-        seeds = (object["seeds"] as? [NSNumber] ?? []).map(\.uint64Value)
-        wallSeconds = (object["wall_seconds"] as? NSNumber)?.doubleValue ?? 0
+        modality = object["modality"]?.stringValue ?? "unknown"
+        seeds = (object["seeds"]?.arrayItems ?? []).compactMap { $0.intValue.flatMap { UInt64(exactly: $0) } }
+        wallSeconds = object["wall_seconds"]?.numberValue ?? 0
         var stages: [Int: [(String, SeedSummary)]] = [:]
         for stage in 1...2 {
-            guard let subsets = object["stage\(stage)"] as? [String: Any],
-                  let start = text.range(of: "\"stage\(stage)\"")?.upperBound else { continue }
-            func position(_ subset: String) -> String.Index {
-                text.range(of: "\"\(subset)\"", range: start..<text.endIndex)?.lowerBound ?? text.endIndex
-            }
-            stages[stage] = try subsets.keys.sorted { position($0) < position($1) }.map { ($0, try summary(subsets[$0], "stage \(stage) \($0)")) }
+            // Subsets in the file's order.
+            guard let subsets = object["stage\(stage)"]?.objectFields else { continue }
+            stages[stage] = try subsets.map { ($0.0, try summary($0.1, "stage \(stage) \($0.0)")) }
         }
         self.stages = stages
-        imlEffect = object["iml_effect"] is NSNull ? nil : try summary(object["iml_effect"], "the IML effect")
+        imlEffect = object["iml_effect"] == .null ? nil : try summary(object["iml_effect"], "the IML effect")
     }
 
     public func value(stage: Int, subset: String) -> SeedSummary? {

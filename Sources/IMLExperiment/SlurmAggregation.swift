@@ -39,8 +39,7 @@ extension SlurmSubmission {
             }
             // As a local sweep says it: without the options that only say where it ran.
             try SweepReport.write(points: reportPoints, parameter: sweep, modalityTitle: title,
-                                  settings: sweep.sweepCommand(tool: tool, values: points.compactMap(\.value),
-                                                               shared: ExecutionSettings.recordedArguments(sweepArguments)),
+                                  settings: sweep.sweepCommand(tool: tool, values: points.compactMap(\.value), shared: sweepArguments),
                                   to: directory)
         }
         return summaries
@@ -63,10 +62,15 @@ extension SlurmSubmission {
         let records = zip(mine, runs).flatMap { task, run in run.records.filter { $0.seed == task.seed } }
         let summary = RunSummary(modality: runs[0].modality, records: records, wallSeconds: runs.reduce(0) { $0 + $1.summary.wallSeconds })
         let directory = RunDirectory(url: pointDirectory(p))
-        // config.json: the first task's, saying what a local run of these arguments says.
-        var config = try String(contentsOf: taskDirectory(mine[0]).appendingPathComponent(RunDirectory.configFile), encoding: .utf8)
-        config = try Self.replacingField("arguments", with: .array(points[p].arguments.map(JSON.string)), in: config)
-        config = try Self.replacingField("seeds", with: .array(mine.map { .int(Int($0.seed)) }), in: config)
+        // config.json: the first task's, saying what a local run of the point's spec says.
+        let seeds = mine.map(\.seed)
+        var replaced: [String: JSON] = ["arguments": .array(points[p].arguments.map(JSON.string)), "seeds": .array(seeds.map { .int(Int($0)) })]
+        if var spec = points[p].spec {
+            spec.seeds = seeds
+            replaced["spec"] = spec.json
+        }
+        let taskConfig = try RunConfig.read(RunDirectory(url: taskDirectory(mine[0])))
+        let config = JSON.object(taskConfig.json.objectFields!.map { ($0.0, replaced[$0.0] ?? $0.1) }).serialized(pretty: true) + "\n"
         try AtomicFile.write(config, to: directory.file(RunDirectory.configFile))
         try directory.writeMetrics(records)
         try TensorBoardLog(run: directory, settings: config).write(records)
@@ -84,17 +88,5 @@ extension SlurmSubmission {
         try CurvesFigure.write(records: records, title: experiment.title, settings: experiment.settingsLine,
                                chance: experiment.modality.chance(experiment.protocolConfig), to: directory.file(RunDirectory.curvesFile))
         return summary
-    }
-
-    /// `text` (a config.json this program wrote: pretty, one top-level field per line for
-    /// scalars and lists of scalars) with the top-level field `key` set to `value`.
-    static func replacingField(_ key: String, with value: JSON, in text: String) throws -> String {
-        var lines = text.components(separatedBy: "\n")
-        let prefix = "  \(JSON.quote(key)): "
-        guard let i = lines.firstIndex(where: { $0.hasPrefix(prefix) }) else {
-            throw IMLError("config.json has no field \"\(key)\"; it was written by another version of this program.")
-        }
-        lines[i] = prefix + value.serialized(pretty: true, indent: "  ") + (lines[i].hasSuffix(",") ? "," : "")
-        return lines.joined(separator: "\n")
     }
 }

@@ -50,14 +50,14 @@ public struct SlurmSettings: Equatable {
                  ("sbatch_args", .array(extra.map(JSON.string)))])
     }
 
-    init(json: [String: Any]) {
-        partition = json["partition"] as? String
-        time = json["time"] as? String
-        account = json["account"] as? String
-        cpusPerTask = (json["cpus_per_task"] as? NSNumber)?.intValue ?? 1
-        memory = json["mem"] as? String
-        arrayThrottle = (json["array_throttle"] as? NSNumber)?.intValue
-        extra = json["sbatch_args"] as? [String] ?? []
+    init(json: JSON) {
+        partition = json["partition"]?.stringValue
+        time = json["time"]?.stringValue
+        account = json["account"]?.stringValue
+        cpusPerTask = json["cpus_per_task"]?.intValue ?? 1
+        memory = json["mem"]?.stringValue
+        arrayThrottle = json["array_throttle"]?.intValue
+        extra = json["sbatch_args"]?.stringArray ?? []
     }
 }
 
@@ -68,10 +68,14 @@ public struct SlurmSubmission {
         public var value: SweepValue?
         /// The run directory, relative to the submission's directory ("." for a plain run).
         public var path: String
-        /// The run's arguments as a local `run` records them in config.json (every seed, no
-        /// execution options).
+        /// The run's spec (every seed); each task runs it for its own seed. Nil in a submission
+        /// an older version wrote, whose tasks run `arguments`.
+        public var spec: RunSpec?
+        /// The options that give the spec, for people, as a local run records them in config.json.
         public var arguments: [String]
-        public init(value: SweepValue?, path: String, arguments: [String]) { self.value = value; self.path = path; self.arguments = arguments }
+        public init(value: SweepValue?, path: String, spec: RunSpec?, arguments: [String]) {
+            self.value = value; self.path = path; self.spec = spec; self.arguments = arguments
+        }
     }
 
     /// One array task: one seed of one point.
@@ -142,9 +146,22 @@ public struct SlurmSubmission {
     /// The array job that ran `task` last (nil before the first sbatch).
     public func arrayJob(of task: Task) -> Int? { jobs.last { $0.tasks.contains(task.index) }?.arrayJob }
 
-    /// The `run` arguments of a task's first start: its point's, for its one seed.
+    /// The `run` arguments of a task's first start: its point's spec, for its one seed.
     public func taskArguments(_ task: Task) -> [String] {
-        Self.removing(["--seeds", "--first-seed"], from: points[task.point].arguments) + ["--seeds", "1", "--first-seed", String(task.seed)]
+        let seed = ["--seeds", "1", "--first-seed", String(task.seed)]
+        guard points[task.point].spec != nil else { return Self.removing(["--seeds", "--first-seed"], from: points[task.point].arguments) + seed }
+        return ["--spec", specFile(point: task.point).path] + seed
+    }
+
+    /// The file holding point `point`'s spec, which its tasks run.
+    public func specFile(point: Int) -> URL { file("spec-\(point).json") }
+
+    /// Writes each point's spec file.
+    public func writeSpecs() throws {
+        for (p, point) in points.enumerated() {
+            guard let spec = point.spec else { continue }
+            try AtomicFile.write(spec.json.serialized(pretty: true) + "\n", to: specFile(point: p))
+        }
     }
 
     /// `arguments` without the value options named in `names` (and their values).
@@ -264,7 +281,7 @@ public struct SlurmSubmission {
             ("sweep", sweep.map { .object([("parameter", .string($0.name)), ("arguments", .array(sweepArguments.map(JSON.string)))]) } ?? .null),
             ("points", .array(points.map { p in
                 .object([("value", p.value.map { .string($0.text) } ?? .null), ("path", .string(p.path)),
-                         ("arguments", .array(p.arguments.map(JSON.string)))])
+                         ("arguments", .array(p.arguments.map(JSON.string))), ("spec", p.spec?.json ?? .null)])
             })),
             ("seeds", .array(seeds.map { .int(Int($0)) })),
             ("execution_arguments", .array(executionArguments.map(JSON.string))),
@@ -306,36 +323,41 @@ public struct SlurmSubmission {
         func damaged(_ what: String) -> IMLError {
             IMLError("\(file.path) is damaged (\(what)); it was written by `submit`, so submit the run again into a new directory.")
         }
-        guard let o = (try? JSON.parse(Data(contentsOf: file))) as? [String: Any] else { throw damaged("not valid JSON") }
-        guard o["format"] as? String == Self.format else { throw damaged("not a submission record of this version") }
-        guard let tool = o["tool"] as? String, let toolPath = o["tool_path"] as? String,
-              let workingDirectory = o["working_directory"] as? String, let created = o["created"] as? String,
-              let pointList = o["points"] as? [[String: Any]], let seedList = o["seeds"] as? [NSNumber],
-              let execution = o["execution_arguments"] as? [String], let sbatch = o["sbatch"] as? [String: Any],
-              let jobList = o["jobs"] as? [[String: Any]] else { throw damaged("a field is missing") }
+        guard let data = FileManager.default.contents(atPath: file.path), let o = try? JSON.read([UInt8](data)) else { throw damaged("not valid JSON") }
+        guard o["format"]?.stringValue == Self.format else { throw damaged("not a submission record of this version") }
+        guard let tool = o["tool"]?.stringValue, let toolPath = o["tool_path"]?.stringValue,
+              let workingDirectory = o["working_directory"]?.stringValue, let created = o["created"]?.stringValue,
+              let pointList = o["points"]?.arrayItems, let seedList = o["seeds"]?.arrayItems,
+              let execution = o["execution_arguments"]?.stringArray, let sbatch = o["sbatch"], sbatch.objectFields != nil,
+              let jobList = o["jobs"]?.arrayItems else { throw damaged("a field is missing") }
         self.tool = tool; self.toolPath = toolPath; self.directory = directory.standardizedFileURL
         self.workingDirectory = workingDirectory; self.created = created
-        if let sweep = o["sweep"] as? [String: Any] {
-            guard let name = sweep["parameter"] as? String, !name.isEmpty else { throw damaged("unknown sweep parameter") }
+        if let sweep = o["sweep"], sweep != .null {
+            guard let name = sweep["parameter"]?.stringValue, !name.isEmpty else { throw damaged("unknown sweep parameter") }
             self.sweep = SweepParameter(name)
-            sweepArguments = sweep["arguments"] as? [String] ?? []
+            sweepArguments = sweep["arguments"]?.stringArray ?? []
         } else {
             self.sweep = nil
             sweepArguments = []
         }
         points = try pointList.map { p in
-            guard let path = p["path"] as? String, let arguments = p["arguments"] as? [String] else { throw damaged("a point without path or arguments") }
-            return Point(value: (p["value"] as? String).map(SweepValue.init), path: path, arguments: arguments)
+            guard let path = p["path"]?.stringValue, let arguments = p["arguments"]?.stringArray else { throw damaged("a point without path or arguments") }
+            // A submission of an older version has no spec: its tasks run the arguments.
+            let spec = try p["spec"].flatMap { $0 == .null ? nil : try RunSpec(json: $0, what: "\(file.path)'s spec") }
+            return Point(value: p["value"]?.stringValue.map(SweepValue.init), path: path, spec: spec, arguments: arguments)
         }
-        seeds = seedList.map { $0.uint64Value }
+        seeds = try seedList.map { item in
+            guard let seed = item.intValue.flatMap({ UInt64(exactly: $0) }) else { throw damaged("a seed that is not a whole number") }
+            return seed
+        }
         executionArguments = execution
         settings = SlurmSettings(json: sbatch)
         jobs = try jobList.map { j in
             // An entry for an aggregation job alone (every task had finished) has no tasks.
-            guard let array = (j["array_job"] as? NSNumber)?.intValue, let list = j["tasks"] as? String,
+            guard let array = j["array_job"]?.intValue, let list = j["tasks"]?.stringValue,
                   let tasks = list.isEmpty ? [] : Slurm.taskIDs(list),
-                  let submitted = j["submitted"] as? String else { throw damaged("a job entry without array job or tasks") }
-            return Jobs(arrayJob: array, tasks: tasks, aggregateJob: (j["aggregate_job"] as? NSNumber)?.intValue, submitted: submitted)
+                  let submitted = j["submitted"]?.stringValue else { throw damaged("a job entry without array job or tasks") }
+            return Jobs(arrayJob: array, tasks: tasks, aggregateJob: j["aggregate_job"]?.intValue, submitted: submitted)
         }
     }
 }

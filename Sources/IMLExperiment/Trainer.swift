@@ -17,6 +17,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var clipNorm: Float? = nil
     public init() {}
 
+    // The spec's keys; "lr" as the option is named.
+    enum CodingKeys: String, CodingKey { case epochs1, epochs2, batchSize, learningRate = "lr" }
+
     public func epochs(stage: Int) -> Int { stage == 1 ? epochs1 : epochs2 }
 
     /// The most epochs a stage may have (a default run has 30).
@@ -95,6 +98,11 @@ public final class Trainer {
     /// The optimizer of every stage (its state is reset when a stage starts).
     public static func makeOptimizer(parameters: [Parameter], config: TrainingConfig) -> Adam {
         Adam(parameters: parameters, lr: config.learningRate)
+    }
+
+    /// What `makeOptimizer` builds, in words, for config.json.
+    public static func optimizerDescription(_ config: TrainingConfig) -> String {
+        Adam.settingsDescription(lr: config.learningRate)
     }
 
     /// The subsets shown in progress lines for each stage.

@@ -6,6 +6,19 @@ import IMLBase
 import IMLExperiment
 import IMLProtocol
 
+/// The text part of a run specification, each field named as text-iml's option (`varLength` is --var-length).
+public struct TextSettings: Codable, Equatable, Sendable {
+    public var varLength = TextConfig().variableLength
+    public var tagLength = TextConfig().tagLength
+    public var order = TextConfig().order
+    public var layers = TransformerLM.Config().layers
+    public var width = TransformerLM.Config().width
+    public var heads = TransformerLM.Config().heads
+    public var embeddingStd = TransformerLM.Config().embeddingStd
+    public var batchUnit = BatchUnit.standard
+    public init() {}
+}
+
 public final class TextModality: Modality {
     public let text: TextConfig
     public let model: TransformerLM.Config
@@ -16,6 +29,20 @@ public final class TextModality: Modality {
 
     public init(text: TextConfig, model: TransformerLM.Config, unit: BatchUnit = .standard) {
         self.text = text; self.model = model; self.unit = unit
+    }
+
+    /// The modality a spec's settings describe.
+    public convenience init(settings s: TextSettings) {
+        var text = TextConfig()
+        text.variableLength = s.varLength
+        text.tagLength = s.tagLength
+        text.order = s.order
+        var model = TransformerLM.Config()
+        model.layers = s.layers
+        model.width = s.width
+        model.heads = s.heads
+        model.embeddingStd = s.embeddingStd
+        self.init(text: text, model: model, unit: s.batchUnit)
     }
 
     public var name: String { "text" }

@@ -8,6 +8,20 @@ import IMLExperiment
 import IMLProtocol
 import MNIST
 
+/// The vision part of a run specification, each field named as mnist-iml's option
+/// (`convChannels` is --conv-channels). Where MNIST lies is not here: it changes no number.
+public struct VisionSettings: Codable, Equatable, Sendable {
+    public var design = VisionDesign.reconstruction
+    public var grid = 2
+    public var handwriting = Handwriting.fixed
+    public var redraw = Redraw.once
+    public var dataset = MNISTDatasetKind.mnist
+    public var lossAverage = LossAverage.heads
+    public var convChannels = ConvNetMLP.Sizes().channels
+    public var hidden = ConvNetMLP.Sizes().hidden
+    public init() {}
+}
+
 public final class VisionModality: Modality {
     public let vision: VisionConfig
     public let dataset: MNISTDatasetKind
@@ -21,6 +35,19 @@ public final class VisionModality: Modality {
                 lossAverage: LossAverage = .heads, model: ConvNetMLP.Sizes = ConvNetMLP.Sizes(), data: MNISTData? = nil) {
         self.vision = vision; self.dataset = data?.kind ?? dataset; self.dataDir = dataDir; self.lossAverage = lossAverage
         self.model = model; self.data = data
+    }
+
+    /// The modality a spec's settings describe, reading MNIST from `dataDir` (nil: $MNIST_DIR, else data/mnist).
+    public convenience init(settings s: VisionSettings, dataDir: String?) {
+        var vision = VisionConfig()
+        vision.design = s.design
+        vision.grid = s.grid
+        vision.handwriting = s.handwriting
+        vision.redraw = s.redraw
+        var model = ConvNetMLP.Sizes()
+        model.channels = s.convChannels
+        model.hidden = s.hidden
+        self.init(vision: vision, dataset: s.dataset, dataDir: dataDir, lossAverage: s.lossAverage, model: model)
     }
 
     public var name: String { "mnist" }

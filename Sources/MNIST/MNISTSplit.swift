@@ -2,7 +2,7 @@
 
 import IMLBase
 
-public enum MNISTDatasetKind: String, CaseIterable {
+public enum MNISTDatasetKind: String, CaseIterable, Codable, Sendable {
     case mnist, fashionMNIST = "fashion-mnist"
 
     /// Name for messages.

@@ -6,6 +6,7 @@ import Foundation
 import IMLBase
 import IMLCommandLine
 import IMLExperiment
+import IMLProtocol
 import IMLVision
 import MNIST
 
@@ -22,45 +23,42 @@ struct MNISTIML: ParsableCommand {
     static func main() { toolMain(Self.self, run: Run.self) }
 }
 
-/// Vision options: how the protocol becomes images, and where MNIST is.
+/// Vision options: how the protocol becomes images, and where MNIST is. Each sets the
+/// VisionSettings field of its name; one left out keeps the spec's value.
 struct VisionOptions: ParsableArguments {
-    @Option(help: "reconstruction: this package's design (untagged variable as question); poster: the authors' (3x3 grid, one binary attribute per cell, the asked cell boxed; sets --grid 3, --attributes 9, --classes 2, --handwriting fresh where not given).")
-    var design: VisionDesign = .reconstruction
-    // Optional, so that the design's own default applies where the command line leaves them out.
-    @Option(help: "Digits per side of a variable's grid (G x G digits; default 2, 3 with --design poster).") var grid: Int?
-    @Option(help: "fixed: one drawing per variable; fresh: new handwriting per example (default fixed, fresh with --design poster).")
+    static let defaults = VisionSettings()
+
+    @Option(help: "reconstruction: this package's design (untagged variable as question); poster: the authors' (3x3 grid, one binary attribute per cell, the asked cell boxed; sets --grid 3, --attributes 9, --classes 2, --handwriting fresh where not given). Default \(defaults.design.rawValue).")
+    var design: VisionDesign?
+    @Option(help: "Digits per side of a variable's grid (G x G digits; default \(defaults.grid), 3 with --design poster).") var grid: Int?
+    @Option(help: "fixed: one drawing per variable; fresh: new handwriting per example (default \(defaults.handwriting.rawValue), fresh with --design poster).")
     var handwriting: Handwriting?
-    @Option(help: "Fresh handwriting of training examples drawn once, or anew every epoch (every-epoch).") var redraw: Redraw = .once
-    @Option(help: "mnist or fashion-mnist.") var dataset: MNISTDatasetKind = .mnist
+    @Option(help: "Fresh handwriting of training examples drawn once, or anew every epoch (every-epoch; default \(defaults.redraw.rawValue)).") var redraw: Redraw?
+    @Option(help: "mnist or fashion-mnist (default \(defaults.dataset.rawValue)).") var dataset: MNISTDatasetKind?
     @Option(help: "Directory with the idx files (default: $MNIST_DIR, else data/mnist).") var dataDir: String?
-    @Option(help: "Average the loss over supervised heads (heads) or over examples (examples).") var lossAverage: LossAverage = .heads
-    @Option(help: ArgumentHelp("Output channels of each conv block (3x3 conv, ReLU, 2x2 max-pool), comma-separated: one block per number.",
+    @Option(help: "Average the loss over supervised heads (heads) or over examples (examples; default \(defaults.lossAverage.rawValue)).") var lossAverage: LossAverage?
+    @Option(help: ArgumentHelp("Output channels of each conv block (3x3 conv, ReLU, 2x2 max-pool), comma-separated: one block per number (default \(text(defaults.convChannels))).",
                                valueName: "c1,c2,..."))
-    var convChannels = Self.text(ConvNetMLP.Sizes().channels)
-    @Option(help: ArgumentHelp("Widths of the MLP's hidden layers, comma-separated: one layer per number.", valueName: "h1,h2,..."))
-    var hidden = Self.text(ConvNetMLP.Sizes().hidden)
+    var convChannels: String?
+    @Option(help: ArgumentHelp("Widths of the MLP's hidden layers, comma-separated: one layer per number (default \(text(defaults.hidden))).", valueName: "h1,h2,..."))
+    var hidden: String?
 
-    var resolvedGrid: Int { grid ?? design.defaultGrid }
-
-    func modality() throws -> VisionModality {
-        var v = VisionConfig()
-        v.design = design
-        v.grid = resolvedGrid
-        v.handwriting = handwriting ?? design.defaultHandwriting
-        v.redraw = redraw
-        var model = ConvNetMLP.Sizes()
-        model.channels = try Self.widths(convChannels, option: "--conv-channels")
-        model.hidden = try Self.widths(hidden, option: "--hidden")
-        return VisionModality(vision: v, dataset: dataset, dataDir: dataDir, lossAverage: lossAverage, model: model)
-    }
-
-    /// The protocol options with the design's attributes and classes where `given` leaves them out
-    /// (a conflicting explicit value is refused by the modality's validation).
-    func protocolOptions(_ given: ProtocolOptions) -> ProtocolOptions {
-        var options = given
-        options.attributes = given.attributes ?? design.defaultAttributes(grid: resolvedGrid)
-        options.classes = given.classes ?? design.defaultClasses
-        return options
+    /// The options given, applied to `s`; a design given also sets what it implies where not given.
+    func apply(to s: inout VisionSettings, protocolConfig p: inout ProtocolConfig) throws {
+        if let design {
+            s.design = design
+            s.grid = grid ?? design.defaultGrid
+            s.handwriting = handwriting ?? design.defaultHandwriting
+            if let attributes = design.defaultAttributes(grid: s.grid) { p.attributes = attributes }
+            if let classes = design.defaultClasses { p.classes = classes }
+        }
+        if let grid { s.grid = grid }
+        if let handwriting { s.handwriting = handwriting }
+        if let redraw { s.redraw = redraw }
+        if let dataset { s.dataset = dataset }
+        if let lossAverage { s.lossAverage = lossAverage }
+        if let convChannels { s.convChannels = try Self.widths(convChannels, option: "--conv-channels") }
+        if let hidden { s.hidden = try Self.widths(hidden, option: "--hidden") }
     }
 
     static func text(_ widths: [Int]) -> String { widths.map(String.init).joined(separator: ",") }
@@ -87,20 +85,25 @@ struct Run: RunnableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train stage 1 and stage 2 over several seeds; write metrics, summary and curves.")
 
-    @OptionGroup var givenProtocolOptions: ProtocolOptions
+    @OptionGroup var protocolOptions: ProtocolOptions
     @OptionGroup var vision: VisionOptions
     @OptionGroup var runOptions: RunOptions<VisionDefaults>
 
-    var protocolOptions: ProtocolOptions { vision.protocolOptions(givenProtocolOptions) }
+    static var modalityName: String { "mnist" }
+    static var defaultSettings: VisionSettings { VisionSettings() }
+    func apply(to settings: inout VisionSettings, protocolConfig: inout ProtocolConfig) throws {
+        try vision.apply(to: &settings, protocolConfig: &protocolConfig)
+    }
+    func modality(_ settings: VisionSettings) throws -> Modality { VisionModality(settings: settings, dataDir: vision.dataDir) }
+    func run() throws { try runExperiment() }
 
-    func makeModality() throws -> Modality { try vision.modality() }
-    func run() throws { try runExperiment(arguments: RunCommand.commandLineArguments()) }
-
-    /// The data directory the run recorded, while it still holds the idx files.
-    static func recordedLocation(_ config: RunConfig) -> (arguments: [String], note: String)? {
-        guard case .string(let directory)? = config["data_dir"],
+    /// The data directory the run recorded, while it still holds the idx files and --data-dir names none.
+    func locatingData(as config: RunConfig) -> (command: Run, note: String)? {
+        guard vision.dataDir == nil, case .string(let directory)? = config["data_dir"],
               MNISTData.locateFiles(in: URL(fileURLWithPath: directory)).missing.isEmpty else { return nil }
-        return (["--data-dir", directory], "Data from \(directory), the directory the run recorded (give --data-dir to use another).")
+        var command = self
+        command.vision.dataDir = directory
+        return (command, "Data from \(directory), the directory the run recorded (give --data-dir to use another).")
     }
 }
 

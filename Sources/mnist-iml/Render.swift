@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IMLBase
 import IMLCommandLine
+import IMLProtocol
 import IMLVision
 
 struct Render: ParsableCommand {
@@ -17,8 +18,12 @@ struct Render: ParsableCommand {
     func run() throws {
         try reportingErrors {
             if perSubset < 1 { throw IMLError("--per-subset must be at least 1 (got \(perSubset)).") }
-            let protocolConfig = try vision.protocolOptions(givenProtocolOptions).config(seed: seed)
-            let modality = try vision.modality()
+            var settings = VisionSettings(), protocolConfig = ProtocolConfig()
+            try vision.apply(to: &settings, protocolConfig: &protocolConfig)
+            try givenProtocolOptions.apply(to: &protocolConfig)
+            try protocolConfig.validate()
+            protocolConfig.seed = seed
+            let modality = VisionModality(settings: settings, dataDir: vision.dataDir)
             try modality.validate(protocolConfig)
             let directory = URL(fileURLWithPath: out)
             var isDirectory: ObjCBool = false

@@ -22,7 +22,9 @@ struct Sample: ParsableCommand {
             if n < 1 { throw IMLError("--n must be at least 1 (got \(n)).") }
             if let model { return try answers(of: model) }
             let protocolConfig = try protocolOptions.config(seed: seed)
-            let modality = text.modality
+            var settings = TextSettings()
+            text.apply(to: &settings)
+            let modality = TextModality(settings: settings)
             try modality.validate(protocolConfig)
             let renderer = try modality.renderer(protocolConfig)
             let instance = renderer.instance
@@ -70,17 +72,17 @@ extension Sample {
             throw IMLError("\(runURL.path) is not a run directory (no \(RunDirectory.configFile)); keep the saved model at RUN/\(RunModels.directoryName)/seed-N/ inside its run.")
         }
         let config = try RunConfig.read(directory)
-        let run: Run
+        let spec: RunSpec, modality: Modality
         do {
-            guard let recorded = config.arguments else { throw IMLError("it records no arguments") }
-            run = try Run.parse(recorded)
-            guard try run.makeModality().name == config.modality else { throw IMLError("it is a \(config.modality) run") }
-        } catch {
-            throw IMLError("\(runURL.path) is not a text run of this version (\(Run.message(for: error))); give a saved model of a text-iml run.")
+            guard config.modality == Run.modalityName else { throw IMLError("it is a \(config.modality) run") }
+            spec = try Run.recordedSpec(config)
+            modality = try Run().modality(of: spec)
+        } catch let error as IMLError {
+            throw IMLError("\(runURL.path) is not a text run of this version (\(error.message)); give a saved model of a text-iml run.")
         }
-        var protocolConfig = try run.protocolOptions.config(quick: run.runOptions.quick)
+        var protocolConfig = spec.protocolConfig
         protocolConfig.seed = saved.seed
-        guard let task = try run.textOptions.modality.makeTask(protocolConfig) as? TextTask else { return }
+        guard let task = try modality.makeTask(protocolConfig) as? TextTask else { return }
         try saved.load(into: task.parameters, name: path)
         let renderer = task.renderer, vocabulary = renderer.vocabulary
         print("seed \(saved.seed), stage \(saved.stage), epoch \(saved.epoch): prompt -> gold answer | model's answer")

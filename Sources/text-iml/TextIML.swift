@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import IMLCommandLine
 import IMLExperiment
+import IMLProtocol
 import IMLText
 
 @main
@@ -20,30 +21,32 @@ struct TextIML: ParsableCommand {
     static func main() { toolMain(Self.self, run: Run.self) }
 }
 
-/// Text options: how the protocol becomes documents, and the transformer.
+/// Text options: how the protocol becomes documents, and the transformer. Each sets the
+/// TextSettings field of its name; one left out keeps the spec's value.
 struct TextOptions: ParsableArguments {
-    @Option(help: "Letters per variable.") var varLength = TextConfig().variableLength
-    @Option(help: "Letters per tag.") var tagLength = TextConfig().tagLength
-    @Option(help: "Order of a definition's variable (v), tag (t) and statement qk = ak (e): vte, vet, tve, tev, evt or etv.") var order = TextConfig().order
-    @Option(help: "Transformer blocks.") var layers = TransformerLM.Config().layers
-    @Option(help: "Model width (embedding size).") var width = TransformerLM.Config().width
-    @Option(help: "Attention heads (must divide --width).") var heads = TransformerLM.Config().heads
-    @Option(help: "Standard deviation of the embedding tables' normal initialisation (0.02: GPT-2 and Pythia; 1: PyTorch's nn.Embedding default).")
-    var embeddingStd = TransformerLM.Config().embeddingStd
-    @Option(help: "What a batch counts: documents (as the paper's runs) or examples (a definition brings its T documents).")
-    var batchUnit: BatchUnit = .standard
+    static let defaults = TextSettings()
 
-    var modality: TextModality {
-        var t = TextConfig()
-        t.variableLength = varLength
-        t.tagLength = tagLength
-        t.order = order
-        var m = TransformerLM.Config()
-        m.layers = layers
-        m.width = width
-        m.heads = heads
-        m.embeddingStd = embeddingStd
-        return TextModality(text: t, model: m, unit: batchUnit)
+    @Option(help: "Letters per variable (default \(defaults.varLength)).") var varLength: Int?
+    @Option(help: "Letters per tag (default \(defaults.tagLength)).") var tagLength: Int?
+    @Option(help: "Order of a definition's variable (v), tag (t) and statement qk = ak (e): vte, vet, tve, tev, evt or etv (default \(defaults.order.rawValue)).") var order: WordOrder?
+    @Option(help: "Transformer blocks (default \(defaults.layers)).") var layers: Int?
+    @Option(help: "Model width (embedding size; default \(defaults.width)).") var width: Int?
+    @Option(help: "Attention heads (must divide --width; default \(defaults.heads)).") var heads: Int?
+    @Option(help: "Standard deviation of the embedding tables' normal initialisation (0.02, the default: GPT-2 and Pythia; 1: PyTorch's nn.Embedding default).")
+    var embeddingStd: Float?
+    @Option(help: "What a batch counts: documents (as the paper's runs, the default) or examples (a definition brings its T documents).")
+    var batchUnit: BatchUnit?
+
+    /// The options given, applied to `s`.
+    func apply(to s: inout TextSettings) {
+        if let varLength { s.varLength = varLength }
+        if let tagLength { s.tagLength = tagLength }
+        if let order { s.order = order }
+        if let layers { s.layers = layers }
+        if let width { s.width = width }
+        if let heads { s.heads = heads }
+        if let embeddingStd { s.embeddingStd = embeddingStd }
+        if let batchUnit { s.batchUnit = batchUnit }
     }
 }
 
@@ -60,8 +63,11 @@ struct Run: RunnableCommand {
     @OptionGroup var textOptions: TextOptions
     @OptionGroup var runOptions: RunOptions<TextDefaults>
 
-    func makeModality() throws -> Modality { textOptions.modality }
-    func run() throws { try runExperiment(arguments: RunCommand.commandLineArguments()) }
+    static var modalityName: String { "text" }
+    static var defaultSettings: TextSettings { TextSettings() }
+    func apply(to settings: inout TextSettings, protocolConfig: inout ProtocolConfig) throws { textOptions.apply(to: &settings) }
+    func modality(_ settings: TextSettings) throws -> Modality { TextModality(settings: settings) }
+    func run() throws { try runExperiment() }
 }
 
 extension WordOrder: ExpressibleByArgument {}

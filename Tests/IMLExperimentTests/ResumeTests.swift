@@ -160,7 +160,7 @@ final class ResumeTests: XCTestCase {
     func testResumeRefusesDifferentSettingsNamingTheSetting() throws {
         try run(experiment(), in: try RunDirectory.create(path("run"), force: false))
         XCTAssertThrowsError(try run(experiment(epochs1: 4), in: try RunDirectory.openForResume(path("run")))) {
-            XCTAssertEqual(($0 as? IMLError)?.message, "The run in \(self.path("run")) was made with epochs1 = 3, but this command gives epochs1 = 4; leave that option out to continue with the run's value, or start a new run with --out.")
+            XCTAssertEqual(($0 as? IMLError)?.message, "The run in \(self.path("run")) was made with --epochs1 3, but this command gives --epochs1 4; leave that option out to continue with the run's value, or start a new run with --out.")
         }
         XCTAssertThrowsError(try RunDirectory.openForResume(path("nothing-here"))) {
             XCTAssertEqual(($0 as? IMLError)?.message, "There is no run to resume in \(self.path("nothing-here")): the directory does not exist; check the path given to --resume.")

@@ -1,5 +1,6 @@
 import Foundation
 @testable import IMLExperiment
+import IMLProtocol
 import XCTest
 
 /// The pure parts of the Slurm submission: task lists, scontrol records, the job scripts and
@@ -35,8 +36,8 @@ final class SlurmSubmissionTests: XCTestCase {
         settings.extra = ["--qos=long"]
         return SlurmSubmission(tool: "mnist-iml", toolPath: "/opt/iml/mnist-iml", directory: URL(fileURLWithPath: "/runs/s"),
                                workingDirectory: "/home/me/it's here", sweep: .alpha, sweepArguments: ["--seeds", "2", "--quick"],
-                               points: [.init(value: 0.5, path: "alpha=0.5", arguments: ["--seeds", "2", "--quick", "--alpha", "0.5"]),
-                                        .init(value: 1, path: "alpha=1", arguments: ["--seeds=2", "--quick", "--alpha", "1"])],
+                               points: [.init(value: 0.5, path: "alpha=0.5", spec: nil, arguments: ["--seeds", "2", "--quick", "--alpha", "0.5"]),
+                                        .init(value: 1, path: "alpha=1", spec: nil, arguments: ["--seeds=2", "--quick", "--alpha", "1"])],
                                seeds: [4, 5], executionArguments: ["--data-dir", "/data/mnist"], settings: settings, created: "2026-01-01T00:00:00Z")
     }
 
@@ -74,11 +75,24 @@ final class SlurmSubmissionTests: XCTestCase {
         XCTAssertEqual(read.points.map(\.value), [0.5, 1])
     }
 
-    func testConfigFieldsAreReplacedInPlace() throws {
-        let text = "{\n  \"modality\": \"mnist\",\n  \"arguments\": [\"--seeds\", \"1\"],\n  \"seeds\": [3],\n  \"x\": {\n    \"seeds\": 1\n  }\n}\n"
-        var out = try SlurmSubmission.replacingField("seeds", with: .array([.int(3), .int(4)]), in: text)
-        out = try SlurmSubmission.replacingField("arguments", with: .array([.string("--seeds"), .string("2")]), in: out)
-        XCTAssertEqual(out, "{\n  \"modality\": \"mnist\",\n  \"arguments\": [\"--seeds\", \"2\"],\n  \"seeds\": [3, 4],\n  \"x\": {\n    \"seeds\": 1\n  }\n}\n")
-        XCTAssertThrowsError(try SlurmSubmission.replacingField("threads", with: .int(1), in: text))
+    /// A submission of this version: each task runs its point's spec file for its seed, and the
+    /// specs survive submission.json.
+    func testTasksRunTheirPointsSpec() throws {
+        var s = submission()
+        var protocolConfig = ProtocolConfig()
+        protocolConfig.alpha = 0.5
+        s.points[0].spec = RunSpec(modality: "mnist", seeds: [4, 5], protocolConfig: protocolConfig, training: TrainingConfig(),
+                                   settings: .object([("grid", .int(2))]))
+        XCTAssertEqual(s.taskArguments(s.tasks[1]), ["--spec", "/runs/s/slurm/spec-0.json", "--seeds", "1", "--first-seed", "5"])
+        XCTAssertEqual(s.taskArguments(s.tasks[2]), ["--quick", "--alpha", "1", "--seeds", "1", "--first-seed", "4"])
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("submission-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        s.directory = directory
+        try s.save()
+        try s.writeSpecs()
+        let read = try SlurmSubmission(reading: directory)
+        XCTAssertEqual(read.points.map(\.spec), [s.points[0].spec, nil])
+        let file = try JSON.read([UInt8](Data(contentsOf: s.specFile(point: 0))))
+        XCTAssertEqual(try RunSpec(json: file, what: "spec-0.json"), s.points[0].spec)
     }
 }

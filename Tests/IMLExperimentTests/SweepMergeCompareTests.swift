@@ -82,7 +82,7 @@ final class SweepMergeCompareTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("against-entities.md"), encoding: .utf8).components(separatedBy: "\n").filter { $0.hasPrefix("|") }, table)
         XCTAssertThrowsError(try AgainstReport.table(runs, names: ["big", "small"], key: "width")) {
             let message = ($0 as? IMLError)?.message ?? ""
-            XCTAssertTrue(message.hasPrefix("big records no number \"width\" in its config.json; choose one of: attributes, batch_size,"), message)
+            XCTAssertTrue(message.hasPrefix("big records no number \"width\" in its config.json; choose one of: alpha, attributes, batch_size,"), message)
         }
         // A one-stage run is read at the end of its single stage, where its IML effect is read too.
         let oneStage = try FinishedRun(path: try run([0, 1], name: "one-stage", stages: 1))
@@ -111,7 +111,7 @@ final class SweepMergeCompareTests: XCTestCase {
     /// with what it says about itself, metrics, summary, curves, merge and compare.
     func testAToyModalityPlugsIntoRunMergeAndCompareUnchanged() throws {
         let a = try run([0], name: "a"), b = try run([1], name: "b")
-        let config = try JSON.parse(Data(contentsOf: URL(fileURLWithPath: a + "/config.json"))) as! [String: Any]
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: a + "/config.json"))) as! [String: Any]
         XCTAssertEqual(config["modality"] as? String, "toy")
         XCTAssertEqual(config["title"] as? String, "Toy")
         XCTAssertEqual(config["chance"] as? Double, 0.25)

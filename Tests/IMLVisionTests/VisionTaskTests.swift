@@ -87,7 +87,7 @@ final class VisionTaskTests: XCTestCase {
         let records = try run.readMetrics()
         // stage 1: epochs 0-2 x (7 subsets + qd2incons_defined) + 2 losses; stage 2: epochs 0-1 x 4 + 1 loss; two seeds
         XCTAssertEqual(records.count, 2 * (3 * 8 + 2 + 2 * 4 + 1))
-        let summaryJSON = try JSON.parse(Data(contentsOf: run.file(RunDirectory.summaryFile))) as! [String: Any]
+        let summaryJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: run.file(RunDirectory.summaryFile))) as! [String: Any]
         XCTAssertEqual(summaryJSON["modality"] as? String, "mnist")
         XCTAssertEqual((summaryJSON["seeds"] as? [Int]), [0, 1])
         XCTAssertNotNil((summaryJSON["stage2"] as? [String: Any])?["d1consis"])

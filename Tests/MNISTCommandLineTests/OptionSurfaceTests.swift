@@ -94,7 +94,7 @@ extension BadInputTests {
                        try String(contentsOfFile: whole + "/metrics.jsonl", encoding: .utf8))
         // An option given beside --resume must agree with the run's value.
         try assertFails(["run", "--resume", killed, "--data-dir", data.path, "--epochs1", "4"],
-                        "error: The run in \(killed) was made with epochs1 = 3, but this command gives epochs1 = 4; leave that option out to continue with the run's value, or start a new run with --out.")
+                        "error: The run in \(killed) was made with --epochs1 3, but this command gives --epochs1 4; leave that option out to continue with the run's value, or start a new run with --out.")
         XCTAssertEqual(try mnistIML(["run", "--resume", killed, "--data-dir", data.path, "--epochs1", "3"]).status, 0)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import IMLBase
+import IMLExperiment
 import XCTest
 
 /// The run-file catalogue (docs/reliability.md, "Run files"), through the built tools: every
@@ -125,15 +126,14 @@ extension BadInputTests {
         }
     }
 
-    func testResumeRefusesAConfigWithoutArguments() throws {
+    func testResumeRefusesAConfigWithoutSpecOrArguments() throws {
         let f = try runFixtures()
-        let run = try copy(f.killed, "no-arguments")
+        let run = try copy(f.killed, "no-spec")
         let config = run.appendingPathComponent("config.json")
-        try edit(config) { text in
-            text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("  \"arguments\"") }.joined(separator: "\n")
-        }
+        let fields = try XCTUnwrap(JSON.read([UInt8](Data(contentsOf: config))).objectFields)
+        try Data(JSON.object(fields.filter { $0.0 != "arguments" && $0.0 != "spec" }).serialized(pretty: true).utf8).write(to: config)
         try assertRefused(["run", "--resume", run.path, "--data-dir", f.data.path],
-                          "error: \(config.path) does not record the run's arguments (an older version made it); resume it with that version, or start a new run with --out.",
+                          "error: \(config.path) records neither the run's spec nor its arguments (an older version made it); use that version, or start a new run with --out.",
                           leaving: run)
     }
 
@@ -454,7 +454,7 @@ extension BadInputTests {
                         "error: \(record.path) is truncated (the text ends inside an array); restore it from a copy, or start a new sweep with --out.")
         try Data("{\"arguments\": [\"--alpha\", \"1\"]}\n".utf8).write(to: record)
         try assertFails(["sweep", "--resume", sweep.path, "--alpha", "0.5"],
-                        "error: sweep --resume \(sweep.path) continues the sweep with the settings recorded in \(record.path), so it takes only --threads and --data-dir beside it (got --alpha 0.5).")
+                        "error: sweep --resume \(sweep.path) continues the sweep with the settings recorded in \(record.path), so it takes only --threads, --blas-core and --data-dir beside it (got --alpha 0.5).")
         try assertFails(["sweep", "--alpha", "1", "--out", sweep.path],
                         "error: The directory \(sweep.path) already holds a sweep; continue it with sweep --resume \(sweep.path), overwrite it with --force, or choose another --out.")
     }
