@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Reruns every run the README quotes, into results/published/<name>/, on the pinned Haswell
+# Reruns every run the README and docs/results.md quote, into results/published/<name>/, on the pinned Haswell
 # OpenBLAS kernel (any x86-64 processor with AVX2 gives the same bytes). config.json and
-# summary.json of each (and analysis/*.json, analysis-answer/alignment.json of the analysed ones) are committed; then `swift run iml-compare --readme README.md` rewrites the README's tables.
+# summary.json of each (and analysis/*.json, analysis-answer/alignment.json of the analysed ones) are committed; then `swift run iml-compare --readme README.md` rewrites the tables of both (docs/reproducing.md).
 # Usage: scripts/reproduce-results.sh [NAME...]   (default: all, in this order; about 7 hours
 # on 2 cores). Needs MNIST (see README). Runs that already finished on this machine are skipped;
 # on a fresh clone, which has only each run's committed files, every named run is made again.

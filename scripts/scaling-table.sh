@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's scaling table: wall time, CPU time and peak memory of short runs as the work
+# The scaling table of docs/performance.md ("How the cost grows"): wall time, CPU time and peak memory of short runs as the work
 # grows (entities, grid, model width, seeds for mnist-iml; entities and width for text-iml).
 # Each row is one `run` of 2 stage-1 epochs and 1 stage-2 epoch on all cores, so a row's time is
 # data preparation plus 3 epochs of training and the evaluations after each.

@@ -1,5 +1,6 @@
 // iml-compare: stage-2 curves and final numbers of several runs (either modality) side by side;
-// with --readme, the README's result tables rendered from the committed runs (results/published).
+// with --readme, the result tables of the README and docs/results.md rendered from the committed
+// runs (results/published).
 
 import ArgumentParser
 import Foundation
@@ -12,12 +13,12 @@ struct IMLCompare: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iml-compare",
         abstract: "Compare runs of mnist-iml and text-iml: writes comparison.png, comparison.svg and comparison.md.",
-        discussion: "iml-compare --readme README.md rewrites the README's result tables from results/published/ (--check only reports stale ones).",
+        discussion: "iml-compare --readme README.md rewrites the result tables of the README and of every docs/*.md beside it that holds one (docs/results.md) from results/published/ (--check only reports stale ones).",
         version: Provenance.versionLine)
 
     @Argument(help: "Run directories written by mnist-iml run or text-iml run.") var runs: [String] = []
     @Option(help: "Output directory.") var out: String = "results/comparison"
-    @Option(help: ArgumentHelp("Rewrite the results tables of this README from the runs committed under results/published/ (beside it).", valueName: "readme"))
+    @Option(help: ArgumentHelp("Rewrite the results tables of this README, and of the docs/*.md beside it that hold some, from the runs committed under results/published/ (beside it).", valueName: "readme"))
     var readme: String?
     @Flag(help: "With --readme: change nothing, exit 1 when a table differs from the committed runs.") var check = false
     @Option(help: ArgumentHelp("Instead of the comparison, plot the IML effect against this number of each run's config.json (e.g. parameters): against-KEY.png, .svg and .md.", valueName: "key"))
@@ -27,19 +28,25 @@ struct IMLCompare: ParsableCommand {
         try reportingErrors {
             if let readme {
                 let url = URL(fileURLWithPath: readme), root = url.deletingLastPathComponent()
-                guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+                guard (try? String(contentsOf: url, encoding: .utf8)) != nil else {
                     throw IMLError("Cannot read \(readme); give the path of the README whose results tables to render (the repository's README.md).")
                 }
-                let stale = try PublishedResults.stale(readme: text, root: root)
+                // The README and every docs/*.md beside it that holds a results block.
+                let files = PublishedResults.documents(readme: url)
+                let names = files.map { $0 == url ? readme : "docs/" + $0.lastPathComponent }
+                let documents = try zip(names, files).map { name, file in (name: name, text: try String(contentsOf: file, encoding: .utf8)) }
+                let stale = try PublishedResults.stale(documents: documents, root: root)
+                let listed = names.joined(separator: ", ")
                 if check {
                     if !stale.isEmpty {
-                        throw IMLError("\(readme): \(stale.count) results table(s) or the index differ from results/published: \(stale.joined(separator: ", ")); run iml-compare --readme \(readme) to render them.")
+                        throw IMLError("\(stale.count) results table(s) or the index differ from results/published: \(stale.joined(separator: "; ")); run iml-compare --readme \(readme) to render them.")
                     }
-                    print("\(readme): every results table matches results/published.")
+                    print("\(listed): every results table matches results/published.")
                 } else {
-                    try AtomicFile.write(try PublishedResults.rendered(readme: text, root: root), to: url)
+                    let rendered = try documents.map { try PublishedResults.rendered(readme: $0.text, root: root) }
+                    for (text, file) in zip(rendered, files) { try AtomicFile.write(text, to: file) }
                     try AtomicFile.write(try PublishedIndex.csv(root: root), to: PublishedIndex.url(root: root))
-                    print("\(readme): \(stale.count) results table(s) or index rendered anew (and \(PublishedResults.directory)/\(PublishedIndex.fileName)).")
+                    print("\(listed): \(stale.count) results table(s) or index rendered anew (and \(PublishedResults.directory)/\(PublishedIndex.fileName)).")
                 }
                 return
             }

@@ -8,7 +8,7 @@ import XCTest
 /// the data order, a summation order) fails this test, on purpose.
 ///
 /// If a change of numbers is intended: update the hash below to the one the failure prints, say
-/// so in the commit, and regenerate every number the README quotes (README, "Reproducing every number": scripts/reproduce-results.sh).
+/// so in the commit, and regenerate every published number (scripts/reproduce-results.sh; docs/reproducing.md, "The golden hashes").
 final class GoldenNumericsTests: XCTestCase {
     static let settings = ["run", "--entities", "60", "--epochs1", "4", "--epochs2", "2", "--seeds", "2", "--blas-core", "Haswell"]
     static let goldenMNIST = "0dcd75b80e3bd3daa06248df790287307ce9811636177899336de6640f8f0ce5"
@@ -28,7 +28,7 @@ final class GoldenNumericsTests: XCTestCase {
         XCTAssertEqual(digest, golden, """
             The numbers changed: `\(command)` wrote a metrics.jsonl with SHA-256 \(digest), the golden one is \(golden). \
             If this change of numerics is intended, set the golden hash in Tests/MNISTCommandLineTests/GoldenNumericsTests.swift \
-            to \(digest) and regenerate the README's numbers (scripts/reproduce-results.sh); otherwise find what changed the arithmetic.
+            to \(digest) and regenerate the published numbers (scripts/reproduce-results.sh, as docs/reproducing.md says); otherwise find what changed the arithmetic.
             """)
     }
 
