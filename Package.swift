@@ -3,15 +3,20 @@ import PackageDescription
 
 // Module graph (arrows point one way, from bytes on disk to a figure):
 //   IMLBase (seeded RNG, atomic writes, IMLError) under everything
-//   CBLAS, CAtomics, CKernels -> IMLCore (tensors, layers with forward/backward, losses, optimizers)
+//   CBLAS, CAtomics, CKernels -> IMLCore (tensors, layers with forward/backward, losses, Adam)
 //   IMLProtocol (modality-agnostic protocol and statistics; no tensors, no pixels, no tokens)
-//   CPNG -> IMLReport (PNG, canvas, plots, TensorBoard event files);  CZlib -> MNIST (idx files)
-//   IMLCore + IMLProtocol + IMLReport -> IMLExperiment (Modality/TrainingTask, trainer, run
-//       directory, checkpoints, summary, merge, sweep, compare, published results)
-//   IMLExperiment + MNIST -> IMLVision (images, ConvNet + MLP);  IMLExperiment -> IMLText (tokens, transformer)
-//   IMLExperiment + ArgumentParser -> IMLCommandLine (the option surface; run, sweep, merge for any modality)
-//   executables (mnist-iml, text-iml, iml-compare) only declare their modality's options;
-//   iml-bench and idx-fuzz measure and fuzz; IMLTestSupport and CAllocationCounter serve tests and the bench.
+//   CPNG -> IMLReport (PNG, SVG, canvas, plots, TensorBoard event files);  CZlib -> MNIST (idx files)
+//   IMLProtocol + IMLReport -> IMLRunFiles (the run spec, JSON, config/metrics/summary/checkpoints,
+//       run directories, curves, sweep reports, merge)
+//   IMLCore + IMLRunFiles -> IMLTraining (Modality/TrainingTask, trainer, seeds, the experiment)
+//   IMLTraining -> IMLAnalysis (gradient alignment, probes);  IMLTraining -> IMLCluster (Slurm)
+//   IMLAnalysis -> IMLResults (comparing runs, the README's tables from the committed runs)
+//   IMLTraining + MNIST -> IMLVision (images, ConvNet + MLP);  IMLTraining -> IMLText (tokens, transformer)
+//   IMLAnalysis + IMLCluster + ArgumentParser -> IMLCommandLine (the option surface; run, sweep,
+//       merge, analyze, submit for any modality)
+//   executables (mnist-iml, text-iml) only declare their modality's options; iml-compare is
+//   IMLResults' tool; iml-bench, idx-fuzz and runfile-fuzz measure and fuzz; IMLTestSupport and
+//   CAllocationCounter serve tests and the bench. Each target declares exactly the modules it imports.
 let package = Package(
     name: "ImplicitMetaLearning",
     platforms: [.macOS(.v13)],
@@ -43,42 +48,56 @@ let package = Package(
         // Element-wise loops compiled for the x86-64 baseline and for AVX2, chosen at run time
         // (GELU's forward); no FMA contraction, so every copy gives the same bits.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
-        .target(name: "IMLCore", dependencies: ["IMLBase", "CBLAS", "CAtomics", "CKernels"],
+        .target(name: "IMLCore", dependencies: ["CAtomics", "CBLAS", "CKernels", "IMLBase"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
                                 .unsafeFlags(["-O"], .when(configuration: .debug))]),
-        .target(name: "MNIST", dependencies: ["IMLBase", "CZlib"],
+        .target(name: "MNIST", dependencies: ["CZlib", "IMLBase"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "IMLProtocol", dependencies: ["IMLBase"]),
-        .target(name: "IMLReport", dependencies: ["IMLBase", "CPNG"]),
-        // Optimised in debug builds too: `analyze` (gradient alignment, probes) loops here.
-        .target(name: "IMLExperiment", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLReport"],
+        .target(name: "IMLReport", dependencies: ["CPNG", "IMLBase"]),
+        // Run files: the run spec, config.json, metrics, summaries, checkpoints, TensorBoard logs,
+        // sweep reports and merge, read and written through the one JSON reader and writer.
+        .target(name: "IMLRunFiles", dependencies: ["IMLBase", "IMLProtocol", "IMLReport"]),
+        // Training: Modality/TrainingTask, the trainer, seeds, the experiment that writes a run.
+        .target(name: "IMLTraining", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLRunFiles"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // Gradient alignment and linear probes on saved models; optimised in debug builds too
+        // (`analyze` loops here).
+        .target(name: "IMLAnalysis", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLReport", "IMLRunFiles", "IMLTraining"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // Slurm: job arrays of a run or sweep, their status and aggregation.
+        .target(name: "IMLCluster", dependencies: ["IMLBase", "IMLRunFiles", "IMLTraining"]),
+        // Comparing runs and the README's tables from the committed runs (iml-compare).
+        .target(name: "IMLResults", dependencies: ["IMLAnalysis", "IMLBase", "IMLProtocol", "IMLReport", "IMLRunFiles", "IMLTraining"]),
         // A modality plugs into the modality-agnostic trainer by conforming to its TrainingTask.
-        .target(name: "IMLVision", dependencies: ["IMLBase", "IMLCore", "MNIST", "IMLProtocol", "IMLReport", "IMLExperiment"],
+        .target(name: "IMLVision", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLReport", "IMLRunFiles", "IMLTraining", "MNIST"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
-        .target(name: "IMLText", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLExperiment"],
+        .target(name: "IMLText", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLRunFiles", "IMLTraining"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Options and error reporting the command-line tools share.
         .target(name: "IMLCommandLine", dependencies: [
-            "IMLBase", "IMLCore", "IMLProtocol", "IMLExperiment", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "IMLAnalysis", "IMLBase", "IMLCluster", "IMLCore", "IMLProtocol", "IMLRunFiles", "IMLTraining",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .executableTarget(name: "mnist-iml", dependencies: [
-            "IMLBase", "IMLCore", "MNIST", "IMLProtocol", "IMLVision", "IMLExperiment", "IMLReport", "IMLCommandLine",
+            "IMLBase", "IMLCommandLine", "IMLProtocol", "IMLRunFiles", "IMLTraining", "IMLVision", "MNIST",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "text-iml", dependencies: [
-            "IMLBase", "IMLCore", "IMLProtocol", "IMLText", "IMLExperiment", "IMLCommandLine",
+            "IMLBase", "IMLCommandLine", "IMLProtocol", "IMLRunFiles", "IMLText", "IMLTraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "iml-compare", dependencies: [
-            "IMLBase", "IMLExperiment", "IMLCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "IMLBase", "IMLCommandLine", "IMLResults", "IMLRunFiles",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Counts the benchmark's heap allocations (malloc interposition); linked into iml-bench only.
         .target(name: "CAllocationCounter"),
         .executableTarget(name: "iml-bench", dependencies: [
-            "IMLBase", "IMLCore", "IMLVision", "IMLText", "IMLProtocol", "MNIST", "CAllocationCounter", "IMLCommandLine",
+            "CAllocationCounter", "IMLBase", "IMLCommandLine", "IMLCore", "IMLProtocol", "IMLRunFiles",
+            "IMLText", "IMLTraining", "IMLVision", "MNIST",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -86,23 +105,27 @@ let package = Package(
         // -sanitize=fuzzer,address -DFUZZING); a plain build makes a replayer: idx-fuzz FILE...
         .executableTarget(name: "idx-fuzz", dependencies: ["IMLBase", "MNIST"]),
         // The same for the readers of run files (scripts/fuzz-runfiles.sh): runfile-fuzz FILE... replays.
-        .executableTarget(name: "runfile-fuzz", dependencies: ["IMLBase", "IMLExperiment"]),
+        .executableTarget(name: "runfile-fuzz", dependencies: ["IMLBase", "IMLCluster", "IMLRunFiles", "IMLTraining"]),
 
         .testTarget(name: "IMLBaseTests", dependencies: ["IMLBase"]),
         // Helpers only tests use (finite-difference gradient checks), kept out of the shipped core.
         .target(name: "IMLTestSupport", dependencies: ["IMLCore"]),
-        .testTarget(name: "IMLCoreTests", dependencies: ["IMLCore", "IMLTestSupport", "CKernels"]),
-        .testTarget(name: "MNISTTests", dependencies: ["MNIST"]),
-        .testTarget(name: "IMLProtocolTests", dependencies: ["IMLProtocol"]),
-        .testTarget(name: "IMLReportTests", dependencies: ["IMLReport", "CPNG"]),
-        .testTarget(name: "IMLVisionTests", dependencies: ["IMLVision", "MNIST", "IMLProtocol", "IMLExperiment", "IMLReport"]),
-        .testTarget(name: "IMLTextTests", dependencies: ["IMLText", "IMLProtocol", "IMLExperiment", "IMLCore"]),
-        .testTarget(name: "IMLExperimentTests", dependencies: ["IMLExperiment", "IMLProtocol", "IMLCore"]),
+        .testTarget(name: "IMLCoreTests", dependencies: ["CKernels", "IMLBase", "IMLCore", "IMLTestSupport"]),
+        .testTarget(name: "MNISTTests", dependencies: ["IMLBase", "MNIST"]),
+        .testTarget(name: "IMLProtocolTests", dependencies: ["IMLBase", "IMLProtocol"]),
+        .testTarget(name: "IMLReportTests", dependencies: ["CPNG", "IMLBase", "IMLReport"]),
+        .testTarget(name: "IMLVisionTests", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLReport", "IMLRunFiles", "IMLTraining", "IMLVision", "MNIST"]),
+        .testTarget(name: "IMLTextTests", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLRunFiles", "IMLText", "IMLTraining"]),
+        // The layers above the core (run files, training, analysis, cluster, results) through a toy modality.
+        .testTarget(name: "IMLRunTests", dependencies: [
+            "IMLAnalysis", "IMLBase", "IMLCluster", "IMLCore", "IMLProtocol", "IMLResults", "IMLRunFiles",
+            "IMLTraining",
+        ]),
         // The bad-input catalogue and Ctrl-C/--resume, run through the built mnist-iml.
-        .testTarget(name: "MNISTCommandLineTests", dependencies: ["MNIST", "IMLBase", "IMLCore", "IMLExperiment"]),
+        .testTarget(name: "MNISTCommandLineTests", dependencies: ["IMLBase", "IMLCore", "IMLRunFiles", "MNIST"]),
         // submit, status and aggregate through the built mnist-iml against a real local Slurm
         // (scripts/slurm-up.sh, which the tests run themselves).
-        .testTarget(name: "SlurmTests", dependencies: ["MNIST", "IMLBase"]),
+        .testTarget(name: "SlurmTests", dependencies: ["IMLBase", "MNIST"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -6,7 +6,9 @@ import ArgumentParser
 import Foundation
 import IMLBase
 import IMLCore
-import IMLExperiment
+import IMLRunFiles
+import IMLTraining
+import IMLAnalysis
 
 public struct AnalyzeCommand<Run: RunnableCommand>: ParsableCommand {
     public static var configuration: CommandConfiguration {

@@ -6,7 +6,8 @@ import ArgumentParser
 import Foundation
 import IMLBase
 import IMLCore
-import IMLExperiment
+import IMLRunFiles
+import IMLTraining
 import IMLProtocol
 
 public protocol RunnableCommand: ParsableCommand {

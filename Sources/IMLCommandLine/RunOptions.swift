@@ -6,7 +6,8 @@ import ArgumentParser
 import Foundation
 import IMLBase
 import IMLCore
-import IMLExperiment
+import IMLRunFiles
+import IMLTraining
 import IMLProtocol
 
 /// The smoke-test preset: what `--quick` sets where the command line leaves an option out.

@@ -5,7 +5,8 @@
 import ArgumentParser
 import Foundation
 import IMLBase
-import IMLExperiment
+import IMLRunFiles
+import IMLCluster
 
 public struct StatusCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(

@@ -6,7 +6,9 @@
 import ArgumentParser
 import Foundation
 import IMLBase
-import IMLExperiment
+import IMLRunFiles
+import IMLTraining
+import IMLCluster
 
 /// The sbatch settings of `submit` (parsed by SubmitCommand itself, declared here for --help).
 struct SlurmOptions: ParsableArguments {

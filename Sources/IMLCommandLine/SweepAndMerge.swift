@@ -5,7 +5,7 @@
 import ArgumentParser
 import Foundation
 import IMLBase
-import IMLExperiment
+import IMLRunFiles
 
 /// `sweep` for the tool whose `run` is `Run`.
 public struct SweepCommand<Run: RunnableCommand>: ParsableCommand {

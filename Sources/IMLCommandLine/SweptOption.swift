@@ -5,7 +5,7 @@
 import ArgumentParser
 import Foundation
 import IMLBase
-import IMLExperiment
+import IMLRunFiles
 
 extension RunnableCommand {
     /// The options that set the spec's keys, e.g. "--alpha", "--conv-channels", "--seeds".

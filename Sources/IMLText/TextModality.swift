@@ -3,7 +3,8 @@
 
 import Foundation
 import IMLBase
-import IMLExperiment
+import IMLRunFiles
+import IMLTraining
 import IMLProtocol
 
 /// The text part of a run specification, each field named as text-iml's option (`varLength` is --var-length).

@@ -10,7 +10,8 @@
 import Foundation
 import IMLBase
 import IMLCore
-import IMLExperiment
+import IMLRunFiles
+import IMLTraining
 import IMLProtocol
 
 /// What the trainer's batch indices count.

@@ -4,7 +4,7 @@
 
 import Foundation
 import IMLBase
-import IMLExperiment
+import IMLTraining
 import IMLProtocol
 import MNIST
 

@@ -8,7 +8,8 @@
 import Foundation
 import IMLBase
 import IMLCore
-import IMLExperiment
+import IMLRunFiles
+import IMLTraining
 import IMLProtocol
 import MNIST
 

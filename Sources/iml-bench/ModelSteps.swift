@@ -6,7 +6,8 @@
 import CAllocationCounter
 import IMLBase
 import IMLCore
-import IMLExperiment
+import IMLRunFiles
+import IMLTraining
 import IMLProtocol
 import IMLText
 import IMLVision

@@ -6,7 +6,8 @@ import ArgumentParser
 import Foundation
 import IMLBase
 import IMLCommandLine
-import IMLExperiment
+import IMLRunFiles
+import IMLResults
 
 @main
 struct IMLCompare: ParsableCommand {

@@ -5,7 +5,8 @@ import ArgumentParser
 import Foundation
 import IMLBase
 import IMLCommandLine
-import IMLExperiment
+import IMLRunFiles
+import IMLTraining
 import IMLProtocol
 import IMLVision
 import MNIST

@@ -15,7 +15,9 @@
 
 import Foundation
 import IMLBase
-import IMLExperiment
+import IMLRunFiles
+import IMLTraining
+import IMLCluster
 
 func outcome(_ body: () throws -> String) -> String {
     do { return try body() } catch let error as IMLError { return "refused: \(error.message)" } catch {

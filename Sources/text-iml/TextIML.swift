@@ -4,7 +4,8 @@
 import ArgumentParser
 import Foundation
 import IMLCommandLine
-import IMLExperiment
+import IMLRunFiles
+import IMLTraining
 import IMLProtocol
 import IMLText
 

@@ -1,6 +1,7 @@
 import XCTest
 import IMLBase
-import IMLExperiment
+import IMLRunFiles
+import IMLTraining
 import IMLProtocol
 @testable import IMLText
 

@@ -1,7 +1,8 @@
 import XCTest
 import IMLBase
 import IMLCore
-import IMLExperiment
+import IMLRunFiles
+import IMLTraining
 import IMLProtocol
 import IMLReport
 import MNIST

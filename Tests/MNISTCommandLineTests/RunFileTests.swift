@@ -1,6 +1,6 @@
 import Foundation
 import IMLBase
-import IMLExperiment
+import IMLRunFiles
 import XCTest
 
 /// The run-file catalogue (docs/reliability.md, "Run files"), through the built tools: every

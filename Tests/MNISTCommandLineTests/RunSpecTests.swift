@@ -1,6 +1,6 @@
 import Foundation
 import IMLBase
-import IMLExperiment
+import IMLRunFiles
 import XCTest
 
 // The run specification is the one source of truth: every one of its settings is an option of
