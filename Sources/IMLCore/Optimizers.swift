@@ -23,35 +23,6 @@ public protocol Optimizer: AnyObject {
     var stateTensors: [(name: String, tensor: Tensor)] { get }
 }
 
-extension Optimizer {
-    /// Global L2 norm of all gradients (accumulated in Double).
-    public func gradNorm() -> Float {
-        var sum = 0.0
-        for p in parameters {
-            let g = p.grad.pointer
-            for i in 0..<p.grad.count { sum += Double(g[i]) * Double(g[i]) }
-        }
-        return Float(sum.squareRoot())
-    }
-
-    /// Scales all gradients so their global norm is at most `maxNorm` (PyTorch's
-    /// clip_grad_norm_: factor maxNorm / (norm + 1e-6), only when below 1). Returns the norm
-    /// before clipping.
-    @discardableResult
-    public func clipGradNorm(_ maxNorm: Float) -> Float {
-        precondition(maxNorm > 0, "clipGradNorm needs a positive maximum norm, got \(maxNorm)")
-        let norm = gradNorm()
-        let factor = maxNorm / (norm + 1e-6)
-        if factor < 1 {
-            for p in parameters {
-                let g = p.grad.pointer
-                for i in 0..<p.grad.count { g[i] *= factor }
-            }
-        }
-        return norm
-    }
-}
-
 public final class SGD: Optimizer {
     public let parameters: [Parameter]
     public var learningRate: Float

@@ -13,8 +13,6 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var epochs2 = 30
     public var batchSize = 64
     public var learningRate: Float = 1e-3
-    /// Clip the global gradient norm to this value; nil = no clipping (the reference does not clip).
-    public var clipNorm: Float? = nil
     public init() {}
 
     public func epochs(stage: Int) -> Int { stage == 1 ? epochs1 : epochs2 }
@@ -146,7 +144,6 @@ public final class Trainer {
                     task.network.zeroGrad()
                     let loss = task.lossAndGradient(stage: stage, examples: batch)
                     guard loss.isFinite else { throw DivergenceError(seed: seed, stage: stage, epoch: epoch, step: steps + 1) }
-                    if let clip = config.clipNorm { _ = optimizer.clipGradNorm(clip) }
                     optimizer.step()
                     lossSum += Double(loss) * Double(batch.count)
                     steps += 1
