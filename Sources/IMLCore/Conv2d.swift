@@ -44,7 +44,7 @@ public final class Conv2d: Layer {
     }
 
     public private(set) lazy var parameters: [Parameter] = {
-        [Parameter("weight", weight, weightGrad), Parameter("bias", bias, biasGrad, decay: false)]
+        [Parameter("weight", weight, weightGrad), Parameter("bias", bias, biasGrad)]
     }()
 
     /// Output height and width for an input of `height` x `width`.

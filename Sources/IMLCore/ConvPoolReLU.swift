@@ -77,7 +77,7 @@ public final class ConvPoolReLU: Layer {
     }
 
     public private(set) lazy var parameters: [Parameter] = {
-        [Parameter("weight", weight, weightGrad), Parameter("bias", bias, biasGrad, decay: false)]
+        [Parameter("weight", weight, weightGrad), Parameter("bias", bias, biasGrad)]
     }()
 
     /// Height and width of the convolution (before pooling) for an input of `height` x `width`.

@@ -1,10 +1,9 @@
 // Optimizers over a fixed list of Parameters (PyTorch semantics).
 //
-//   SGD:  g = grad + wd * p (coupled decay);  buf = momentum * buf + g;  p -= lr * buf
-//   Adam: t += 1;  g = grad (+ wd * p unless decoupled);  decoupled (AdamW): p -= lr * wd * p
-//         m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+//   SGD:  buf = momentum * buf + grad;  p -= lr * buf
+//   Adam: t += 1;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
 //         p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-// Weight decay applies only to parameters with `decay == true` (weights, not biases or norms).
+// No weight decay: the protocol trains without it (docs/PROTOCOL.md).
 // State lives in Tensors (one per parameter, plus the step count) so a checkpoint can save and
 // restore it; `reset()` returns to a fresh optimizer (stage 2 starts from zero moments).
 
@@ -27,17 +26,14 @@ public final class SGD: Optimizer {
     public let parameters: [Parameter]
     public var learningRate: Float
     public let momentum: Float
-    public let weightDecay: Float
     /// Momentum buffers, one per parameter.
     public let velocity: [Tensor]
 
-    public init(parameters: [Parameter], lr: Float, momentum: Float = 0, weightDecay: Float = 0) {
-        precondition(lr >= 0 && momentum >= 0 && weightDecay >= 0,
-                     "SGD needs lr, momentum and weightDecay >= 0, got \(lr), \(momentum), \(weightDecay)")
+    public init(parameters: [Parameter], lr: Float, momentum: Float = 0) {
+        precondition(lr >= 0 && momentum >= 0, "SGD needs lr and momentum >= 0, got \(lr), \(momentum)")
         self.parameters = parameters
         self.learningRate = lr
         self.momentum = momentum
-        self.weightDecay = weightDecay
         velocity = parameters.map { Tensor($0.value.shape) }
     }
 
@@ -45,9 +41,8 @@ public final class SGD: Optimizer {
         let lr = learningRate, mu = momentum
         for (p, buf) in zip(parameters, velocity) {
             let w = p.value.pointer, g = p.grad.pointer, b = buf.pointer
-            let wd: Float = p.decay ? weightDecay : 0
             for i in 0..<p.value.count {
-                let grad = g[i] + wd * w[i]
+                let grad = g[i]
                 // PyTorch starts the buffer at the first gradient; a zero buffer gives the same.
                 b[i] = mu * b[i] + grad
                 w[i] -= lr * (mu == 0 ? grad : b[i])
@@ -68,9 +63,6 @@ public final class Adam: Optimizer {
     public let beta1: Float
     public let beta2: Float
     public let eps: Float
-    public let weightDecay: Float
-    /// True for AdamW (decay applied to the weights directly), false for L2 added to the gradient.
-    public let decoupled: Bool
     /// First and second moments, one per parameter.
     public let m: [Tensor]
     public let v: [Tensor]
@@ -78,8 +70,8 @@ public final class Adam: Optimizer {
     public let stepCount: Tensor
 
     public init(parameters: [Parameter], lr: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
-                eps: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false) {
-        precondition(lr >= 0 && weightDecay >= 0, "Adam needs lr and weightDecay >= 0, got \(lr), \(weightDecay)")
+                eps: Float = 1e-8) {
+        precondition(lr >= 0, "Adam needs lr >= 0, got \(lr)")
         precondition((0..<1).contains(beta1) && (0..<1).contains(beta2),
                      "Adam needs betas in [0, 1), got \(beta1), \(beta2)")
         self.parameters = parameters
@@ -87,8 +79,6 @@ public final class Adam: Optimizer {
         self.beta1 = beta1
         self.beta2 = beta2
         self.eps = eps
-        self.weightDecay = weightDecay
-        self.decoupled = decoupled
         m = parameters.map { Tensor($0.value.shape) }
         v = parameters.map { Tensor($0.value.shape) }
         stepCount = Tensor([1])
@@ -105,8 +95,7 @@ public final class Adam: Optimizer {
 
     /// The hyperparameters, for a run's config.json.
     public var settingsDescription: String {
-        let decay = weightDecay == 0 ? "" : ", weight decay \(weightDecay)\(decoupled ? " (AdamW)" : " (L2)")"
-        return "Adam(lr \(learningRate), beta1 \(beta1), beta2 \(beta2), eps \(eps)\(decay))"
+        "Adam(lr \(learningRate), beta1 \(beta1), beta2 \(beta2), eps \(eps))"
     }
 
     public func step() {
@@ -115,34 +104,30 @@ public final class Adam: Optimizer {
         let lr = learningRate, b1 = beta1, b2 = beta2, eps = self.eps
         let stepSize = Float(Double(lr) / (1 - pow(Double(b1), t)))
         let sqrtCorrection2 = Float((1 - pow(Double(b2), t)).squareRoot())
-        let decoupled = self.decoupled, weightDecay = self.weightDecay
         Parallel.forEach(chunks.count) { piece, _ in
             let (index, elements) = chunks[piece]
             let p = parameters[index]
             let w = p.value.pointer, g = p.grad.pointer, mp = m[index].pointer, vp = v[index].pointer
-            let wd: Float = p.decay ? weightDecay : 0
-            let coupledDecay: Float = decoupled ? 0 : wd
-            let shrink: Float = decoupled ? 1 - lr * wd : 1
             // Eight elements at a time: the same operations in the same order per element (IEEE
             // sqrt and division are exact in every lane), so the bits equal the scalar loop's,
             // which stalled on one sqrt and one division per element.
             var i = elements.lowerBound
             while i + 8 <= elements.upperBound {
-                let grad = load8(g + i) + coupledDecay * load8(w + i)
+                let grad = load8(g + i)
                 let m1 = b1 * load8(mp + i) + (1 - b1) * grad
                 let v1 = b2 * load8(vp + i) + (1 - b2) * grad * grad
                 let denominator = squareRoot8(v1) / sqrtCorrection2 + eps
                 store8(m1, mp + i)
                 store8(v1, vp + i)
-                store8(load8(w + i) * shrink - stepSize * m1 / denominator, w + i)
+                store8(load8(w + i) - stepSize * m1 / denominator, w + i)
                 i += 8
             }
             while i < elements.upperBound {
-                let grad = g[i] + coupledDecay * w[i]
+                let grad = g[i]
                 mp[i] = b1 * mp[i] + (1 - b1) * grad
                 vp[i] = b2 * vp[i] + (1 - b2) * grad * grad
                 let denominator = vp[i].squareRoot() / sqrtCorrection2 + eps
-                w[i] = w[i] * shrink - stepSize * mp[i] / denominator
+                w[i] = w[i] - stepSize * mp[i] / denominator
                 i += 1
             }
         }

@@ -4,8 +4,8 @@ import IMLCore
 import XCTest
 
 final class OptimizerTests: XCTestCase {
-    private func scalarParameter(_ value: Float, decay: Bool = true) -> Parameter {
-        Parameter("p", Tensor([1], values: [value]), Tensor([1]), decay: decay)
+    private func scalarParameter(_ value: Float) -> Parameter {
+        Parameter("p", Tensor([1], values: [value]), Tensor([1]))
     }
 
     func testAdamTwoStepsByHand() {
@@ -26,24 +26,6 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(Double(adam.m[0][0]), m, accuracy: 1e-7)
         // Float32 1 - 0.999 is 0.00099998713, so v carries a ~1e-5 relative rounding.
         XCTAssertEqual(Double(adam.v[0][0]), v, accuracy: v * 1e-4)
-    }
-
-    func testAdamWDecouplesDecayAndSkipsBiases() {
-        let weight = scalarParameter(1), bias = scalarParameter(1, decay: false)
-        let adamw = Adam(parameters: [weight, bias], lr: 0.1, weightDecay: 0.1, decoupled: true)
-        weight.grad[0] = 0.5; bias.grad[0] = 0.5
-        adamw.step()
-        // weight: 1 * (1 - 0.1 * 0.1) - 0.1 (the sign step); bias: no decay.
-        XCTAssertEqual(weight.value[0], 0.99 - 0.1, accuracy: 1e-6)
-        XCTAssertEqual(bias.value[0], 0.9, accuracy: 1e-6)
-
-        // Coupled (L2) decay enters the gradient: g = 0.5 + 0.1 * 1 = 0.6, m = 0.06, v = 0.00036.
-        let coupled = scalarParameter(1)
-        let adam = Adam(parameters: [coupled], lr: 0.1, weightDecay: 0.1)
-        coupled.grad[0] = 0.5
-        adam.step()
-        XCTAssertEqual(adam.m[0][0], 0.06, accuracy: 1e-7)
-        XCTAssertEqual(adam.v[0][0], 0.00036, accuracy: 0.00036 * 1e-4)
     }
 
     func testSGDMomentumByHand() {
