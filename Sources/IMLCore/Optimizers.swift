@@ -1,8 +1,7 @@
-// Optimizers over a fixed list of Parameters (PyTorch semantics).
+// Adam over a fixed list of Parameters (PyTorch semantics), the one optimizer the protocol uses:
 //
-//   SGD:  buf = momentum * buf + grad;  p -= lr * buf
-//   Adam: t += 1;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
-//         p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+//   t += 1;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+//        p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 // No weight decay: the protocol trains without it (docs/PROTOCOL.md).
 // State lives in Tensors (one per parameter, plus the step count) so a checkpoint can save and
 // restore it; `reset()` returns to a fresh optimizer (stage 2 starts from zero moments).
@@ -12,52 +11,7 @@ import Foundation
 import _Builtin_intrinsics.intel
 #endif
 
-public protocol Optimizer: AnyObject {
-    var parameters: [Parameter] { get }
-    var learningRate: Float { get set }
-    func step()
-    /// Forget all state: moments and step count back to zero.
-    func reset()
-    /// Named state tensors in a fixed order, for checkpoints.
-    var stateTensors: [(name: String, tensor: Tensor)] { get }
-}
-
-public final class SGD: Optimizer {
-    public let parameters: [Parameter]
-    public var learningRate: Float
-    public let momentum: Float
-    /// Momentum buffers, one per parameter.
-    public let velocity: [Tensor]
-
-    public init(parameters: [Parameter], lr: Float, momentum: Float = 0) {
-        precondition(lr >= 0 && momentum >= 0, "SGD needs lr and momentum >= 0, got \(lr), \(momentum)")
-        self.parameters = parameters
-        self.learningRate = lr
-        self.momentum = momentum
-        velocity = parameters.map { Tensor($0.value.shape) }
-    }
-
-    public func step() {
-        let lr = learningRate, mu = momentum
-        for (p, buf) in zip(parameters, velocity) {
-            let w = p.value.pointer, g = p.grad.pointer, b = buf.pointer
-            for i in 0..<p.value.count {
-                let grad = g[i]
-                // PyTorch starts the buffer at the first gradient; a zero buffer gives the same.
-                b[i] = mu * b[i] + grad
-                w[i] -= lr * (mu == 0 ? grad : b[i])
-            }
-        }
-    }
-
-    public func reset() { for v in velocity { v.zero() } }
-
-    public var stateTensors: [(name: String, tensor: Tensor)] {
-        zip(parameters, velocity).enumerated().map { ("\($0.offset).\($0.element.0.name).velocity", $0.element.1) }
-    }
-}
-
-public final class Adam: Optimizer {
+public final class Adam {
     public let parameters: [Parameter]
     public var learningRate: Float
     public let beta1: Float
@@ -133,12 +87,14 @@ public final class Adam: Optimizer {
         }
     }
 
+    /// Forget all state: moments and step count back to zero.
     public func reset() {
         for t in m { t.zero() }
         for t in v { t.zero() }
         stepCount.zero()
     }
 
+    /// Named state tensors in a fixed order, for checkpoints.
     public var stateTensors: [(name: String, tensor: Tensor)] {
         var out: [(name: String, tensor: Tensor)] = [("step", stepCount)]
         for (i, p) in parameters.enumerated() {

@@ -28,18 +28,6 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(Double(adam.v[0][0]), v, accuracy: v * 1e-4)
     }
 
-    func testSGDMomentumByHand() {
-        let p = scalarParameter(1)
-        let sgd = SGD(parameters: [p], lr: 0.1, momentum: 0.9)
-        p.grad[0] = 1
-        sgd.step()  // buf = 1, p = 1 - 0.1 * 1
-        XCTAssertEqual(p.value[0], 0.9, accuracy: 1e-7)
-        p.grad[0] = 2
-        sgd.step()  // buf = 0.9 * 1 + 2 = 2.9, p = 0.9 - 0.1 * 2.9
-        XCTAssertEqual(p.value[0], 0.61, accuracy: 1e-6)
-        XCTAssertEqual(sgd.velocity[0][0], 2.9, accuracy: 1e-6)
-    }
-
     func testResetMakesAdamBehaveLikeAFreshOne() {
         var rng = SeededRandom(seed: 1)
         let a = Parameter("w", CoreFixtures.random([4], &rng), Tensor([4]))
