@@ -89,7 +89,8 @@ let package = Package(
         .executableTarget(name: "runfile-fuzz", dependencies: ["IMLBase", "IMLExperiment"]),
 
         .testTarget(name: "IMLBaseTests", dependencies: ["IMLBase"]),
-        // Helpers only tests use (finite-difference gradient checks), kept out of the shipped core.
+        // What only tests use, kept out of the shipped core: finite-difference gradient checks and
+        // the plain Conv2d and MaxPool2d that the fused ConvPoolReLU is checked against.
         .target(name: "IMLTestSupport", dependencies: ["IMLCore"]),
         .testTarget(name: "IMLCoreTests", dependencies: ["IMLCore", "IMLTestSupport", "CKernels"]),
         .testTarget(name: "MNISTTests", dependencies: ["MNIST"]),
