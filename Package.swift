@@ -35,7 +35,9 @@ let package = Package(
 
         // The git commit of the build (BuildCommit.commit), for config.json and --version.
         .plugin(name: "BuildCommit", capability: .buildTool()),
-        .target(name: "IMLBase", plugins: ["BuildCommit"]),
+        // glibc calls that Swift's Glibc module does not declare (posix_spawn's chdir and closefrom).
+        .target(name: "CSystem"),
+        .target(name: "IMLBase", dependencies: ["CSystem"], plugins: ["BuildCommit"]),
         // The numeric modules are optimised in every configuration, so `swift run` (a debug build)
         // trains at release speed; -Ounchecked buys the core 6-8% on MNIST runs (docs/performance.md).
         // C11-style atomics for the core's work-sharing pool (Parallel.swift).
