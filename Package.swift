@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Linux only (glibc; OpenBLAS, libpng and zlib from the distribution: scripts/install-deps.sh):
+// BLASPin restarts the program through /proc/self/exe, RunClaim reads /proc/PID/comm, and CSystem
+// reaches glibc's posix_spawn extensions. No other platform is built or tested.
+//
 // Module graph (arrows point one way, from bytes on disk to a figure):
 //   IMLBase (seeded RNG, atomic writes, IMLError) under everything
 //   CBLAS, CAtomics, CKernels -> IMLCore (tensors, layers with forward/backward, losses, optimizers)
@@ -14,7 +18,6 @@ import PackageDescription
 //   iml-bench and idx-fuzz measure and fuzz; IMLTestSupport and CAllocationCounter serve tests and the bench.
 let package = Package(
     name: "ImplicitMetaLearning",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mnist-iml", targets: ["mnist-iml"]),
         .executable(name: "text-iml", targets: ["text-iml"]),
@@ -27,11 +30,11 @@ let package = Package(
     targets: [
         // System libraries. A missing package produces SwiftPM's install hint.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+                       providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng",
-                       providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+                       providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
-                       providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+                       providers: [.apt(["zlib1g-dev"])]),
 
         // The git commit of the build (BuildCommit.commit), for config.json and --version.
         .plugin(name: "BuildCommit", capability: .buildTool()),
