@@ -70,11 +70,11 @@ let package = Package(
         ]),
 
         .executableTarget(name: "mnist-iml", dependencies: [
-            "IMLBase", "IMLCore", "MNIST", "IMLProtocol", "IMLVision", "IMLExperiment", "IMLReport", "IMLCommandLine",
+            "IMLBase", "MNIST", "IMLVision", "IMLExperiment", "IMLCommandLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "text-iml", dependencies: [
-            "IMLBase", "IMLCore", "IMLProtocol", "IMLText", "IMLExperiment", "IMLCommandLine",
+            "IMLBase", "IMLProtocol", "IMLText", "IMLExperiment", "IMLCommandLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "iml-compare", dependencies: [
@@ -83,7 +83,7 @@ let package = Package(
         // Counts the benchmark's heap allocations (malloc interposition); linked into iml-bench only.
         .target(name: "CAllocationCounter"),
         .executableTarget(name: "iml-bench", dependencies: [
-            "IMLBase", "IMLCore", "IMLVision", "IMLText", "IMLProtocol", "MNIST", "CAllocationCounter", "IMLCommandLine",
+            "IMLBase", "IMLCore", "IMLProtocol", "IMLExperiment", "IMLVision", "IMLText", "MNIST", "CAllocationCounter", "IMLCommandLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -96,14 +96,14 @@ let package = Package(
         .testTarget(name: "IMLBaseTests", dependencies: ["IMLBase"]),
         // What only tests use, kept out of the shipped core: finite-difference gradient checks and
         // the plain Conv2d and MaxPool2d that the fused ConvPoolReLU is checked against.
-        .target(name: "IMLTestSupport", dependencies: ["IMLCore"]),
-        .testTarget(name: "IMLCoreTests", dependencies: ["IMLCore", "IMLTestSupport", "CKernels"]),
-        .testTarget(name: "MNISTTests", dependencies: ["MNIST"]),
-        .testTarget(name: "IMLProtocolTests", dependencies: ["IMLProtocol"]),
-        .testTarget(name: "IMLReportTests", dependencies: ["IMLReport", "CPNG"]),
-        .testTarget(name: "IMLVisionTests", dependencies: ["IMLVision", "MNIST", "IMLProtocol", "IMLExperiment", "IMLReport"]),
-        .testTarget(name: "IMLTextTests", dependencies: ["IMLText", "IMLProtocol", "IMLExperiment", "IMLCore"]),
-        .testTarget(name: "IMLExperimentTests", dependencies: ["IMLExperiment", "IMLProtocol", "IMLCore"]),
+        .target(name: "IMLTestSupport", dependencies: ["IMLBase", "IMLCore"]),
+        .testTarget(name: "IMLCoreTests", dependencies: ["IMLBase", "IMLCore", "IMLTestSupport", "CKernels"]),
+        .testTarget(name: "MNISTTests", dependencies: ["IMLBase", "MNIST"]),
+        .testTarget(name: "IMLProtocolTests", dependencies: ["IMLBase", "IMLProtocol"]),
+        .testTarget(name: "IMLReportTests", dependencies: ["IMLBase", "IMLReport", "CPNG"]),
+        .testTarget(name: "IMLVisionTests", dependencies: ["IMLBase", "IMLCore", "IMLVision", "MNIST", "IMLProtocol", "IMLExperiment", "IMLReport"]),
+        .testTarget(name: "IMLTextTests", dependencies: ["IMLBase", "IMLText", "IMLProtocol", "IMLExperiment", "IMLCore"]),
+        .testTarget(name: "IMLExperimentTests", dependencies: ["IMLBase", "IMLExperiment", "IMLProtocol", "IMLCore"]),
         // The bad-input catalogue and Ctrl-C/--resume, run through the built mnist-iml.
         .testTarget(name: "MNISTCommandLineTests", dependencies: ["MNIST", "IMLBase", "IMLCore"]),
         // submit, status and aggregate through the built mnist-iml against a real local Slurm
