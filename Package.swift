@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Linux only (glibc; OpenBLAS, libpng and zlib from the distribution: scripts/install-deps.sh):
+// BLASPin restarts the program through /proc/self/exe, RunClaim reads /proc/PID/comm, and CSystem
+// reaches glibc's posix_spawn extensions. No other platform is built or tested.
+//
 // Module graph (arrows point one way, from bytes on disk to a figure):
 //   IMLBase (seeded RNG, atomic writes, IMLError) under everything
 //   CBLAS, CAtomics, CKernels -> IMLCore (tensors, layers with forward/backward, losses, Adam)
@@ -19,7 +23,6 @@ import PackageDescription
 //   CAllocationCounter serve tests and the bench. Each target declares exactly the modules it imports.
 let package = Package(
     name: "ImplicitMetaLearning",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mnist-iml", targets: ["mnist-iml"]),
         .executable(name: "text-iml", targets: ["text-iml"]),
@@ -32,15 +35,17 @@ let package = Package(
     targets: [
         // System libraries. A missing package produces SwiftPM's install hint.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+                       providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng",
-                       providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+                       providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
-                       providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+                       providers: [.apt(["zlib1g-dev"])]),
 
         // The git commit of the build (BuildCommit.commit), for config.json and --version.
         .plugin(name: "BuildCommit", capability: .buildTool()),
-        .target(name: "IMLBase", plugins: ["BuildCommit"]),
+        // glibc calls that Swift's Glibc module does not declare (posix_spawn's chdir and closefrom).
+        .target(name: "CSystem"),
+        .target(name: "IMLBase", dependencies: ["CSystem"], plugins: ["BuildCommit"]),
         // The numeric modules are optimised in every configuration, so `swift run` (a debug build)
         // trains at release speed; -Ounchecked buys the core 6-8% on MNIST runs (docs/performance.md).
         // C11-style atomics for the core's work-sharing pool (Parallel.swift).
@@ -108,8 +113,9 @@ let package = Package(
         .executableTarget(name: "runfile-fuzz", dependencies: ["IMLBase", "IMLCluster", "IMLRunFiles", "IMLTraining"]),
 
         .testTarget(name: "IMLBaseTests", dependencies: ["IMLBase"]),
-        // Helpers only tests use (finite-difference gradient checks), kept out of the shipped core.
-        .target(name: "IMLTestSupport", dependencies: ["IMLCore"]),
+        // What only tests use, kept out of the shipped core: finite-difference gradient checks and
+        // the plain Conv2d and MaxPool2d that the fused ConvPoolReLU is checked against.
+        .target(name: "IMLTestSupport", dependencies: ["IMLBase", "IMLCore"]),
         .testTarget(name: "IMLCoreTests", dependencies: ["CKernels", "IMLBase", "IMLCore", "IMLTestSupport"]),
         .testTarget(name: "MNISTTests", dependencies: ["IMLBase", "MNIST"]),
         .testTarget(name: "IMLProtocolTests", dependencies: ["IMLBase", "IMLProtocol"]),

@@ -6,12 +6,9 @@
 // this: a test waited 85 minutes on a zombie bash. ChildProcess asks the kernel directly with
 // waitpid(pid), which cannot miss an exit, and never depends on signal delivery.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CSystem
 import Foundation
+import Glibc
 
 public final class ChildProcess {
     /// Where the child's standard output or error goes.
@@ -150,12 +147,15 @@ public final class ChildProcess {
             case .pipe(let write): posix_spawn_file_actions_adddup2(&actions, write, fd)
             }
         }
-        // Nothing else of ours leaks into the child (a daemon it starts would keep it for ever).
-        if let addClosefrom = Self.addClosefrom { _ = addClosefrom(&actions, 3) }
+        // Nothing else of ours leaks into the child (a daemon it starts would keep it for ever),
+        // where the C library can close the rest (glibc 2.34 on).
+        _ = iml_spawn_file_actions_addclosefrom(&actions, 3)
         if let directory {
-            guard let addChdir = Self.addChdir, addChdir(&actions, directory) == 0 else {
+            let result = iml_spawn_file_actions_addchdir(&actions, directory)
+            if result == ENOSYS {
                 throw IMLError("Cannot start \(executable) in \(directory): this C library has no posix_spawn_file_actions_addchdir_np (glibc 2.29 or later has it).")
             }
+            guard result == 0 else { throw IMLError("Cannot start \(executable) in \(directory) (\(String(cString: strerror(result))))).") }
         }
 
         // The child starts with no blocked signals and default handlers, whatever ours are.
@@ -190,13 +190,6 @@ public final class ChildProcess {
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         return true
     }
-
-    // glibc declares these only for _GNU_SOURCE, which Swift's Glibc module does not define.
-    private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-    private static let addChdir: AddChdir? = dlsym(nil, "posix_spawn_file_actions_addchdir_np").map { unsafeBitCast($0, to: AddChdir.self) }
-
-    private typealias AddClosefrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    private static let addClosefrom: AddClosefrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np").map { unsafeBitCast($0, to: AddClosefrom.self) }
 
     private static func decode(_ raw: Int32) -> Int32 {
         let signal = raw & 0x7f

@@ -12,12 +12,8 @@
 // for the attention core of the default block (batch 64), forward + backward, one thread.
 // Threads (Parallel.swift): one piece per sequence b, all its heads; each writes only its own rows.
 
-import IMLBase
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import IMLBase
 
 public final class CausalSelfAttention: Layer {
     public let dim: Int

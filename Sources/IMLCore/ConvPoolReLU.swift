@@ -1,6 +1,7 @@
 // Convolution 3x3-style with a fused max-pool 2x2 and ReLU: the fast kernel of ConvNetMLP's
 // blocks. Numerically the protocol's conv -> ReLU -> pool (pooling before ReLU is the same thing,
-// ReLU being monotone); Conv2d.swift is the plain reference it is tested against.
+// ReLU being monotone); the plain Conv2d and MaxPool2d of IMLTestSupport are the reference it
+// is tested against.
 //
 //   x [B, Cin, H, W] -> conv (stride 1, zero padding p) [B, Cout, Ho, Wo] -> max-pool 2x2
 //   (floored) -> ReLU -> y [B, Cout, Ho/2, Wo/2],  Ho = H + 2p - k + 1,  Wo = W + 2p - k + 1
@@ -63,7 +64,7 @@ public final class ConvPoolReLU: Layer {
     private var workspaces: [Workspace] = []
     private let packedWeight = Tensor([0])      // split: [k, Cout, Cin*k]
     private let packedWeightGrad = Tensor([0])  // split: [k, Cout, Cin*k], this backward's dW
-    /// Which pixel of each window won, or MaxPool2x2.cut (see MaxPool2d.swift); [B, Cout, Ho/2, Wo/2].
+    /// Which pixel of each window won, or MaxPool2x2.cut (see MaxPool2x2.swift); [B, Cout, Ho/2, Wo/2].
     private let winnersBuffer = GrowingBuffer<Int32>()
 
     public init(inChannels: Int, outChannels: Int, kernel: Int = 3, padding: Int = 1,
@@ -77,7 +78,7 @@ public final class ConvPoolReLU: Layer {
     }
 
     public private(set) lazy var parameters: [Parameter] = {
-        [Parameter("weight", weight, weightGrad), Parameter("bias", bias, biasGrad, decay: false)]
+        [Parameter("weight", weight, weightGrad), Parameter("bias", bias, biasGrad)]
     }()
 
     /// Height and width of the convolution (before pooling) for an input of `height` x `width`.
@@ -345,4 +346,17 @@ public final class ConvPoolReLU: Layer {
         }
         while i < count { dst[i] += src[i]; i += 1 }
     }
+}
+
+/// Weight [Cout, Cin, k, k] and bias [Cout] with PyTorch's default init U(-1/sqrt(K), 1/sqrt(K)),
+/// K = Cin*k*k, and their zero gradients: what ConvPoolReLU and the tests' plain Conv2d share.
+package func convolutionParameters(_ layer: String, _ inChannels: Int, _ outChannels: Int, _ kernel: Int, _ padding: Int,
+                                   _ rng: inout SeededRandom) -> (Tensor, Tensor, Tensor, Tensor) {
+    precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && padding >= 0,
+                 "\(layer) needs positive channels and kernel and padding >= 0, got in \(inChannels), out \(outChannels), kernel \(kernel), padding \(padding)")
+    let weight = Tensor([outChannels, inChannels, kernel, kernel]), bias = Tensor([outChannels])
+    let bound = 1 / Float(inChannels * kernel * kernel).squareRoot()
+    weight.fillUniform(-bound, bound, &rng)
+    bias.fillUniform(-bound, bound, &rng)
+    return (weight, bias, Tensor(weight.shape), Tensor([outChannels]))
 }

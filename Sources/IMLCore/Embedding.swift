@@ -38,9 +38,8 @@ public final class Embedding: Layer {
     }
 
     public private(set) lazy var parameters: [Parameter] = {
-        // Lookup tables, not factors of a product: decay would shrink rare tokens' rows between uses.
-        [Parameter("tokenTable", tokenTable, tokenTableGrad, decay: false),
-         Parameter("positionTable", positionTable, positionTableGrad, decay: false)]
+        [Parameter("tokenTable", tokenTable, tokenTableGrad),
+         Parameter("positionTable", positionTable, positionTableGrad)]
     }()
 
     /// The tokens are copied for backward into the layer's own buffer (not retained), so a caller

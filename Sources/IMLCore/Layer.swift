@@ -24,6 +24,6 @@ extension Array where Element == Parameter {
 
     /// The same parameters named "prefix.name".
     public func prefixed(_ prefix: String) -> [Parameter] {
-        map { Parameter(prefix + "." + $0.name, $0.value, $0.grad, decay: $0.decay) }
+        map { Parameter(prefix + "." + $0.name, $0.value, $0.grad) }
     }
 }

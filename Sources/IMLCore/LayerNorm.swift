@@ -36,8 +36,8 @@ public final class LayerNorm: Layer {
     }
 
     public private(set) lazy var parameters: [Parameter] = {
-        [Parameter("weight", weight, weightGrad, decay: false),
-         Parameter("bias", bias, biasGrad, decay: false)]
+        [Parameter("weight", weight, weightGrad),
+         Parameter("bias", bias, biasGrad)]
     }()
 
     public func forward(_ x: Tensor) -> Tensor {

@@ -41,7 +41,7 @@ public final class Linear: Layer {
     }
 
     public private(set) lazy var parameters: [Parameter] = {
-        [Parameter("weight", weight, weightGrad), Parameter("bias", bias, biasGrad, decay: false)]
+        [Parameter("weight", weight, weightGrad), Parameter("bias", bias, biasGrad)]
     }()
 
     public func forward(_ x: Tensor) -> Tensor {

@@ -1,10 +1,8 @@
-// Optimizers over a fixed list of Parameters (PyTorch semantics).
+// Adam over a fixed list of Parameters (PyTorch semantics), the one optimizer the protocol uses:
 //
-//   SGD:  g = grad + wd * p (coupled decay);  buf = momentum * buf + g;  p -= lr * buf
-//   Adam: t += 1;  g = grad (+ wd * p unless decoupled);  decoupled (AdamW): p -= lr * wd * p
-//         m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
-//         p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-// Weight decay applies only to parameters with `decay == true` (weights, not biases or norms).
+//   t += 1;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+//        p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+// No weight decay: the protocol trains without it (docs/PROTOCOL.md).
 // State lives in Tensors (one per parameter, plus the step count) so a checkpoint can save and
 // restore it; `reset()` returns to a fresh optimizer (stage 2 starts from zero moments).
 
@@ -13,93 +11,12 @@ import Foundation
 import _Builtin_intrinsics.intel
 #endif
 
-public protocol Optimizer: AnyObject {
-    var parameters: [Parameter] { get }
-    var learningRate: Float { get set }
-    func step()
-    /// Forget all state: moments and step count back to zero.
-    func reset()
-    /// Named state tensors in a fixed order, for checkpoints.
-    var stateTensors: [(name: String, tensor: Tensor)] { get }
-}
-
-extension Optimizer {
-    /// Global L2 norm of all gradients (accumulated in Double).
-    public func gradNorm() -> Float {
-        var sum = 0.0
-        for p in parameters {
-            let g = p.grad.pointer
-            for i in 0..<p.grad.count { sum += Double(g[i]) * Double(g[i]) }
-        }
-        return Float(sum.squareRoot())
-    }
-
-    /// Scales all gradients so their global norm is at most `maxNorm` (PyTorch's
-    /// clip_grad_norm_: factor maxNorm / (norm + 1e-6), only when below 1). Returns the norm
-    /// before clipping.
-    @discardableResult
-    public func clipGradNorm(_ maxNorm: Float) -> Float {
-        precondition(maxNorm > 0, "clipGradNorm needs a positive maximum norm, got \(maxNorm)")
-        let norm = gradNorm()
-        let factor = maxNorm / (norm + 1e-6)
-        if factor < 1 {
-            for p in parameters {
-                let g = p.grad.pointer
-                for i in 0..<p.grad.count { g[i] *= factor }
-            }
-        }
-        return norm
-    }
-}
-
-public final class SGD: Optimizer {
-    public let parameters: [Parameter]
-    public var learningRate: Float
-    public let momentum: Float
-    public let weightDecay: Float
-    /// Momentum buffers, one per parameter.
-    public let velocity: [Tensor]
-
-    public init(parameters: [Parameter], lr: Float, momentum: Float = 0, weightDecay: Float = 0) {
-        precondition(lr >= 0 && momentum >= 0 && weightDecay >= 0,
-                     "SGD needs lr, momentum and weightDecay >= 0, got \(lr), \(momentum), \(weightDecay)")
-        self.parameters = parameters
-        self.learningRate = lr
-        self.momentum = momentum
-        self.weightDecay = weightDecay
-        velocity = parameters.map { Tensor($0.value.shape) }
-    }
-
-    public func step() {
-        let lr = learningRate, mu = momentum
-        for (p, buf) in zip(parameters, velocity) {
-            let w = p.value.pointer, g = p.grad.pointer, b = buf.pointer
-            let wd: Float = p.decay ? weightDecay : 0
-            for i in 0..<p.value.count {
-                let grad = g[i] + wd * w[i]
-                // PyTorch starts the buffer at the first gradient; a zero buffer gives the same.
-                b[i] = mu * b[i] + grad
-                w[i] -= lr * (mu == 0 ? grad : b[i])
-            }
-        }
-    }
-
-    public func reset() { for v in velocity { v.zero() } }
-
-    public var stateTensors: [(name: String, tensor: Tensor)] {
-        zip(parameters, velocity).enumerated().map { ("\($0.offset).\($0.element.0.name).velocity", $0.element.1) }
-    }
-}
-
-public final class Adam: Optimizer {
+public final class Adam {
     public let parameters: [Parameter]
     public var learningRate: Float
     public let beta1: Float
     public let beta2: Float
     public let eps: Float
-    public let weightDecay: Float
-    /// True for AdamW (decay applied to the weights directly), false for L2 added to the gradient.
-    public let decoupled: Bool
     /// First and second moments, one per parameter.
     public let m: [Tensor]
     public let v: [Tensor]
@@ -107,8 +24,8 @@ public final class Adam: Optimizer {
     public let stepCount: Tensor
 
     public init(parameters: [Parameter], lr: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
-                eps: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false) {
-        precondition(lr >= 0 && weightDecay >= 0, "Adam needs lr and weightDecay >= 0, got \(lr), \(weightDecay)")
+                eps: Float = 1e-8) {
+        precondition(lr >= 0, "Adam needs lr >= 0, got \(lr)")
         precondition((0..<1).contains(beta1) && (0..<1).contains(beta2),
                      "Adam needs betas in [0, 1), got \(beta1), \(beta2)")
         self.parameters = parameters
@@ -116,8 +33,6 @@ public final class Adam: Optimizer {
         self.beta1 = beta1
         self.beta2 = beta2
         self.eps = eps
-        self.weightDecay = weightDecay
-        self.decoupled = decoupled
         m = parameters.map { Tensor($0.value.shape) }
         v = parameters.map { Tensor($0.value.shape) }
         stepCount = Tensor([1])
@@ -134,14 +49,12 @@ public final class Adam: Optimizer {
 
     /// The hyperparameters, for a run's config.json.
     public var settingsDescription: String {
-        Self.settingsDescription(lr: learningRate, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay, decoupled: decoupled)
+        Self.settingsDescription(lr: learningRate, beta1: beta1, beta2: beta2, eps: eps)
     }
 
     /// The description of the Adam these arguments build (the same defaults as `init`), without building one.
-    public static func settingsDescription(lr: Float, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8,
-                                           weightDecay: Float = 0, decoupled: Bool = false) -> String {
-        let decay = weightDecay == 0 ? "" : ", weight decay \(weightDecay)\(decoupled ? " (AdamW)" : " (L2)")"
-        return "Adam(lr \(lr), beta1 \(beta1), beta2 \(beta2), eps \(eps)\(decay))"
+    public static func settingsDescription(lr: Float, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8) -> String {
+        "Adam(lr \(lr), beta1 \(beta1), beta2 \(beta2), eps \(eps))"
     }
 
     public func step() {
@@ -150,45 +63,43 @@ public final class Adam: Optimizer {
         let lr = learningRate, b1 = beta1, b2 = beta2, eps = self.eps
         let stepSize = Float(Double(lr) / (1 - pow(Double(b1), t)))
         let sqrtCorrection2 = Float((1 - pow(Double(b2), t)).squareRoot())
-        let decoupled = self.decoupled, weightDecay = self.weightDecay
         Parallel.forEach(chunks.count) { piece, _ in
             let (index, elements) = chunks[piece]
             let p = parameters[index]
             let w = p.value.pointer, g = p.grad.pointer, mp = m[index].pointer, vp = v[index].pointer
-            let wd: Float = p.decay ? weightDecay : 0
-            let coupledDecay: Float = decoupled ? 0 : wd
-            let shrink: Float = decoupled ? 1 - lr * wd : 1
             // Eight elements at a time: the same operations in the same order per element (IEEE
             // sqrt and division are exact in every lane), so the bits equal the scalar loop's,
             // which stalled on one sqrt and one division per element.
             var i = elements.lowerBound
             while i + 8 <= elements.upperBound {
-                let grad = load8(g + i) + coupledDecay * load8(w + i)
+                let grad = load8(g + i)
                 let m1 = b1 * load8(mp + i) + (1 - b1) * grad
                 let v1 = b2 * load8(vp + i) + (1 - b2) * grad * grad
                 let denominator = squareRoot8(v1) / sqrtCorrection2 + eps
                 store8(m1, mp + i)
                 store8(v1, vp + i)
-                store8(load8(w + i) * shrink - stepSize * m1 / denominator, w + i)
+                store8(load8(w + i) - stepSize * m1 / denominator, w + i)
                 i += 8
             }
             while i < elements.upperBound {
-                let grad = g[i] + coupledDecay * w[i]
+                let grad = g[i]
                 mp[i] = b1 * mp[i] + (1 - b1) * grad
                 vp[i] = b2 * vp[i] + (1 - b2) * grad * grad
                 let denominator = vp[i].squareRoot() / sqrtCorrection2 + eps
-                w[i] = w[i] * shrink - stepSize * mp[i] / denominator
+                w[i] = w[i] - stepSize * mp[i] / denominator
                 i += 1
             }
         }
     }
 
+    /// Forget all state: moments and step count back to zero.
     public func reset() {
         for t in m { t.zero() }
         for t in v { t.zero() }
         stepCount.zero()
     }
 
+    /// Named state tensors in a fixed order, for checkpoints.
     public var stateTensors: [(name: String, tensor: Tensor)] {
         var out: [(name: String, tensor: Tensor)] = [("step", stepCount)]
         for (i, p) in parameters.enumerated() {

@@ -17,12 +17,8 @@
 
 import CAtomics
 import Foundation
-import IMLBase
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import IMLBase
 
 public enum Parallel {
     /// The most threads that can work on one forEach (its caller and the helpers); layers size

@@ -136,11 +136,9 @@ public struct Parameter {
     public let name: String
     public let value: Tensor
     public let grad: Tensor
-    /// Whether AdamW's decoupled weight decay applies (weights yes, biases and norms no).
-    public let decay: Bool
-    public init(_ name: String, _ value: Tensor, _ grad: Tensor, decay: Bool = true) {
+    public init(_ name: String, _ value: Tensor, _ grad: Tensor) {
         precondition(value.shape == grad.shape)
-        self.name = name; self.value = value; self.grad = grad; self.decay = decay
+        self.name = name; self.value = value; self.grad = grad
     }
 }
 

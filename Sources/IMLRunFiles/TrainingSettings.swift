@@ -8,8 +8,6 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var epochs2 = 30
     public var batchSize = 64
     public var learningRate: Float = 1e-3
-    /// Clip the global gradient norm to this value; nil = no clipping (the reference does not clip).
-    public var clipNorm: Float? = nil
     public init() {}
 
     // The spec's keys; "lr" as the option is named.

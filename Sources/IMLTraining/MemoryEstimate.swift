@@ -35,8 +35,5 @@ public enum MemoryEstimate {
     }
 }
 
-#if os(Linux)
+/// glibc declares RLIMIT_AS as an enum case; getrlimit takes its raw value.
 private let RLIMIT_AS_VALUE = Int32(RLIMIT_AS.rawValue)
-#else
-private let RLIMIT_AS_VALUE = RLIMIT_AS
-#endif

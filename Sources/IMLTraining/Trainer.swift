@@ -120,7 +120,6 @@ public final class Trainer {
                     task.network.zeroGrad()
                     let loss = task.lossAndGradient(stage: stage, examples: batch)
                     guard loss.isFinite else { throw DivergenceError(seed: seed, stage: stage, epoch: epoch, step: steps + 1) }
-                    if let clip = config.clipNorm { _ = optimizer.clipGradNorm(clip) }
                     optimizer.step()
                     lossSum += Double(loss) * Double(batch.count)
                     steps += 1

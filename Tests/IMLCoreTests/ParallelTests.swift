@@ -126,7 +126,7 @@ final class ParallelTests: XCTestCase {
         let dh = block.backward(loss.backward())
         out += [[value], values(h), values(dh)]
         for p in block.parameters { out.append(values(p.grad)) }
-        let adam = Adam(parameters: block.parameters + linear.parameters, lr: 1e-2, weightDecay: 0.1)
+        let adam = Adam(parameters: block.parameters + linear.parameters, lr: 1e-2)
         adam.step()
         for p in block.parameters + linear.parameters { out.append(values(p.value)) }
         return out

@@ -1,5 +1,6 @@
 import IMLBase
 import IMLCore
+import IMLTestSupport
 import XCTest
 
 /// One conv block, conv -> ReLU -> max-pool 2x2: the plain layers, or the fused ConvPoolReLU.

@@ -1,6 +1,6 @@
 // 2-D convolution, stride 1, zero padding, NCHW (PyTorch's Conv2d with stride 1): the plain
-// im2col reference. ConvNetMLP trains with ConvPoolReLU, the fused fast kernel, which is tested
-// against this layer followed by MaxPool2d and ReLU.
+// im2col reference, kept for tests only. ConvNetMLP trains with IMLCore's ConvPoolReLU, the fused
+// fast kernel, which is tested against this layer followed by MaxPool2d and ReLU.
 //
 //   x [B, Cin, H, W] -> y [B, Cout, Ho, Wo],  Ho = H + 2p - k + 1,  Wo = W + 2p - k + 1
 //   weight [Cout, Cin, k, k] (used as the matrix [Cout, K], K = Cin*k*k), bias [Cout];
@@ -13,6 +13,7 @@
 // The input is kept by reference for backward: it must not change between forward and backward.
 
 import IMLBase
+import IMLCore
 
 public final class Conv2d: Layer {
     public let inChannels: Int
@@ -44,7 +45,7 @@ public final class Conv2d: Layer {
     }
 
     public private(set) lazy var parameters: [Parameter] = {
-        [Parameter("weight", weight, weightGrad), Parameter("bias", bias, biasGrad, decay: false)]
+        [Parameter("weight", weight, weightGrad), Parameter("bias", bias, biasGrad)]
     }()
 
     /// Output height and width for an input of `height` x `width`.
@@ -132,17 +133,4 @@ public final class Conv2d: Layer {
             row += ho * wo
         } } }
     }
-}
-
-/// Weight [Cout, Cin, k, k] and bias [Cout] with PyTorch's default init U(-1/sqrt(K), 1/sqrt(K)),
-/// K = Cin*k*k, and their zero gradients: what Conv2d and ConvPoolReLU share.
-func convolutionParameters(_ layer: String, _ inChannels: Int, _ outChannels: Int, _ kernel: Int, _ padding: Int,
-                           _ rng: inout SeededRandom) -> (Tensor, Tensor, Tensor, Tensor) {
-    precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && padding >= 0,
-                 "\(layer) needs positive channels and kernel and padding >= 0, got in \(inChannels), out \(outChannels), kernel \(kernel), padding \(padding)")
-    let weight = Tensor([outChannels, inChannels, kernel, kernel]), bias = Tensor([outChannels])
-    let bound = 1 / Float(inChannels * kernel * kernel).squareRoot()
-    weight.fillUniform(-bound, bound, &rng)
-    bias.fillUniform(-bound, bound, &rng)
-    return (weight, bias, Tensor(weight.shape), Tensor([outChannels]))
 }
