@@ -127,8 +127,12 @@ let package = Package(
             "IMLAnalysis", "IMLBase", "IMLCluster", "IMLCore", "IMLProtocol", "IMLResults", "IMLRunFiles",
             "IMLTraining",
         ]),
+        // What the command-line tests share (a scratch directory, the built tools, tiny data and runs).
+        .target(name: "ToolTestSupport", dependencies: ["IMLBase", "MNIST"]),
+        // text-iml's own options through the built tool.
+        .testTarget(name: "TextCommandLineTests", dependencies: ["IMLBase", "ToolTestSupport"]),
         // The bad-input catalogue and Ctrl-C/--resume, run through the built mnist-iml.
-        .testTarget(name: "MNISTCommandLineTests", dependencies: ["IMLBase", "IMLCore", "IMLRunFiles", "MNIST"]),
+        .testTarget(name: "MNISTCommandLineTests", dependencies: ["IMLBase", "IMLCore", "IMLRunFiles", "MNIST", "ToolTestSupport"]),
         // submit, status and aggregate through the built mnist-iml against a real local Slurm
         // (scripts/slurm-up.sh, which the tests run themselves).
         .testTarget(name: "SlurmTests", dependencies: ["IMLBase", "MNIST"]),

@@ -1,10 +1,11 @@
 import Foundation
 import IMLBase
+import ToolTestSupport
 import XCTest
 
 /// `analyze` through the built tools: it works on a finished run, gives the same JSON twice, and
 /// every bad input (docs/reliability.md, "analyze") gets one sentence, exit status 1 and no file.
-extension BadInputTests {
+final class AnalyzeCommandTests: ToolTestCase {
     func testAnalyzeWritesItsOutputsAndTheSameJSONTwice() throws {
         let f = try runFixtures()
         let run = try copy(f.finished, "analyzed")

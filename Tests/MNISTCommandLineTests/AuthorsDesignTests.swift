@@ -1,9 +1,10 @@
 import Foundation
+import ToolTestSupport
 import XCTest
 
 /// The authors' poster design (`--design poster`, docs/PROTOCOL.md section 3a) through the built
 /// mnist-iml: its defaults are recorded, `render` draws it, and bad combinations get one sentence.
-extension BadInputTests {
+final class AuthorsDesignTests: ToolTestCase {
     /// A poster run on the synthetic dataset, small enough for a debug build.
     func tinyPosterRun(_ data: URL) -> [String] {
         ["--design", "poster", "--dataset", "fashion-mnist", "--data-dir", data.path, "--entities", "10", "--seeds", "1",

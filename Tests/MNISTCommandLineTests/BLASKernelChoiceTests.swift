@@ -1,10 +1,11 @@
 import Foundation
 import IMLCore
+import ToolTestSupport
 import XCTest
 
 /// The kernel a run uses and why, through the binary: config.json records the kernel, OpenBLAS's
 /// own pick and the reason, and each is consistent with the decision of that same process.
-extension BadInputTests {
+final class BLASKernelChoiceTests: ToolTestCase {
     func kernelRecord(_ out: String) throws -> (kernel: String, pick: String?, reason: String, why: String) {
         let c = try config(out)
         return (try XCTUnwrap(c["blas_core"] as? String), c["blas_core_openblas_pick"] as? String,

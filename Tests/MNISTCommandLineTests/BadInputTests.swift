@@ -1,78 +1,12 @@
 import Foundation
 import IMLBase
 import MNIST
+import ToolTestSupport
 import XCTest
 
 /// The bad-input catalogue (docs/reliability.md), checked through the built `mnist-iml`: every
 /// case must print its one-line message on stderr and exit non-zero, before any training.
-final class BadInputTests: XCTestCase {
-    var base: URL!
-
-    override func setUpWithError() throws {
-        base = FileManager.default.temporaryDirectory.appendingPathComponent("bad-input-\(getpid())-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
-        addTeardownBlock { [base] in try? FileManager.default.removeItem(at: base!) }
-    }
-
-    // MARK: Helpers
-
-    /// A built tool (mnist-iml, text-iml) next to the test bundle (swift build / swift test build every product).
-    static func tool(_ name: String) throws -> URL {
-        for directory in [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()] {
-            let url = directory.appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        throw IMLError("\(name) is not built next to the test bundle in \(Bundle.main.bundleURL.path); run swift build first.")
-    }
-
-    struct Outcome { var status: Int32; var stdout: String; var stderr: String }
-
-    /// Runs mnist-iml (or `tool`) with `arguments` (in `base`, MNIST_DIR unset) and waits for it.
-    @discardableResult
-    func mnistIML(_ arguments: [String], tool: String = "mnist-iml", environment extra: [String: String] = [:],
-                  until: ((ChildProcess) -> Void)? = nil) throws -> Outcome {
-        var environment = ProcessInfo.processInfo.environment
-        environment["MNIST_DIR"] = nil
-        environment.merge(extra) { $1 }
-        let out = base.appendingPathComponent("stdout-\(UUID().uuidString)"), err = base.appendingPathComponent("stderr-\(UUID().uuidString)")
-        let process = try ChildProcess(try Self.tool(tool).path, arguments, environment: environment, directory: base.path,
-                                       stdout: .file(out.path), stderr: .file(err.path))
-        until?(process)
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
-                       stderr: try String(contentsOf: err, encoding: .utf8))
-    }
-
-    /// Asserts that the command fails with exit status `status` and `line` as its first stderr line.
-    func assertFails(_ arguments: [String], _ line: String, status: Int32 = 1, tool: String = "mnist-iml",
-                     file: StaticString = #filePath, lineNumber: UInt = #line) throws {
-        let outcome = try mnistIML(arguments, tool: tool)
-        XCTAssertEqual(outcome.status, status, "mnist-iml \(arguments.joined(separator: " ")): \(outcome.stderr)", file: file, line: lineNumber)
-        XCTAssertEqual(outcome.stderr.split(separator: "\n").first.map(String.init), line, "mnist-iml \(arguments.joined(separator: " "))",
-                       file: file, line: lineNumber)
-    }
-
-    /// A valid synthetic MNIST-format dataset: 30 train and 20 test images, labels 0-9 in turn.
-    func dataset(_ name: String, gzip: Bool = false) throws -> URL {
-        let directory = base.appendingPathComponent(name)
-        func split(_ count: Int) throws -> MNISTSplit {
-            try MNISTSplit(count: count, rows: 28, cols: 28, images: (0..<count * 784).map { UInt8(truncatingIfNeeded: $0 * 7) },
-                           labels: (0..<count).map { UInt8($0 % 10) })
-        }
-        try MNISTData.writeIDXFiles(train: try split(30), test: try split(20), to: directory, gzip: gzip)
-        return directory
-    }
-
-    func write(_ bytes: [UInt8], _ directory: URL, _ file: String) throws {
-        try Data(bytes).write(to: directory.appendingPathComponent(file))
-    }
-
-    func bytes(_ directory: URL, _ file: String) throws -> [UInt8] {
-        [UInt8](try Data(contentsOf: directory.appendingPathComponent(file)))
-    }
-
-    /// Both commands that read the data, given the dataset in `directory`. Fashion-MNIST is not
-    /// checked against the MNIST checksums, so every damage below is met by the reader itself.
+final class BadInputTests: ToolTestCase {
     func commands(_ directory: URL) -> [[String]] {
         [["render", "--dataset", "fashion-mnist", "--data-dir", directory.path, "--out", base.appendingPathComponent("render").path],
          ["run", "--dataset", "fashion-mnist", "--data-dir", directory.path, "--out", base.appendingPathComponent("run-\(UUID().uuidString)").path,

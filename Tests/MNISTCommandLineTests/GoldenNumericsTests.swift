@@ -1,6 +1,7 @@
 import Foundation
 import IMLBase
 import MNIST
+import ToolTestSupport
 import XCTest
 
 /// Golden numerics: a small fixed run of each tool, on the pinned Haswell kernel, must write the
@@ -20,7 +21,7 @@ final class GoldenNumericsTests: XCTestCase {
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
         env["OPENBLAS_CORETYPE"] = nil  // the tool pins the kernel itself
-        let outcome = try ChildProcess.run(try BadInputTests.tool(tool).path, Self.settings + ["--out", out.path], environment: env)
+        let outcome = try ChildProcess.run(try ToolTestCase.tool(tool).path, Self.settings + ["--out", out.path], environment: env)
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
         let metrics = try Data(contentsOf: out.appendingPathComponent("metrics.jsonl"))
         let digest = SHA256.hexDigest(metrics)

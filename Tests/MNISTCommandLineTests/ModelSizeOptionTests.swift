@@ -1,9 +1,10 @@
 import Foundation
+import ToolTestSupport
 import XCTest
 
 /// The ConvNet's sizes as run options (--conv-channels, --hidden) through the built mnist-iml:
 /// they change the model built and are recorded, and bad widths get one sentence.
-extension BadInputTests {
+final class ModelSizeOptionTests: ToolTestCase {
     func testWidthOptionsChangeTheModelAndAreRecorded() throws {
         let data = try dataset("train")
         let small = base.appendingPathComponent("small-model").path, standard = base.appendingPathComponent("standard-model").path

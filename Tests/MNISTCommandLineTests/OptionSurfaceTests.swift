@@ -1,21 +1,12 @@
 import Foundation
 import IMLRunFiles
+import ToolTestSupport
 import XCTest
 
 /// The option surface through the built tools: protocol options defined once for both tools,
 /// `--quick` only changing defaults, `--resume DIR` alone, resuming with another thread count,
 /// and help that lists the run options.
-extension BadInputTests {
-    /// Tiny settings (one-digit variables, 10 entities) that the debug build trains in seconds.
-    func tinyRun(_ data: URL) -> [String] {
-        ["--dataset", "fashion-mnist", "--data-dir", data.path, "--grid", "1", "--entities", "10", "--seeds", "2",
-         "--epochs1", "3", "--epochs2", "1", "--batch-size", "8"]
-    }
-
-    func config(_ directory: String) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/config.json"))) as! [String: Any]
-    }
-
+final class OptionSurfaceTests: ToolTestCase {
     /// The help block of each option of `run --help`: its first line and continuation lines.
     func optionHelp(_ tool: String) throws -> [String: String] {
         let help = try mnistIML(["run", "--help"], tool: tool).stdout

@@ -1,11 +1,12 @@
 import Foundation
 import IMLBase
+import ToolTestSupport
 import XCTest
 
 /// The defects a bad-input probe found beyond the first catalogue (docs/reliability.md, "Output
 /// directories, sizes and degenerate runs"): each is one sentence and a non-zero exit, with
 /// nothing of the user's lost, checked through the built tools.
-extension BadInputTests {
+final class ProbeDefectTests: ToolTestCase {
     func path(_ name: String) -> String { base.appendingPathComponent(name).path }
 
     func write(_ text: String, to name: String) throws {
@@ -196,7 +197,7 @@ extension BadInputTests {
 /// The live progress line on a terminal fits its width: under a pseudo-terminal of 80 and of 200
 /// columns, every redraw of the line is at most one column short of the width, so nothing wraps
 /// into stale rows.
-extension BadInputTests {
+extension ProbeDefectTests {
     func testTheProgressLineFitsThePseudoTerminalsWidth() throws {
         let data = try dataset("pty")
         for columns in [80, 200] {
@@ -253,7 +254,7 @@ final class LockedBytes: @unchecked Sendable {
 
 /// Help as a user asks for it: `help SUB` is `SUB --help`, usage lines name the tool, a typo inside
 /// sweep names sweep's help, and sweep's options are described once, as the sweep's.
-extension BadInputTests {
+extension ProbeDefectTests {
     func testHelpOfSweepAndSubmitListsTheirOptionsUnderTheToolsName() throws {
         for sub in ["sweep", "submit"] {
             let asked = try mnistIML(["help", sub]), flag = try mnistIML([sub, "--help"])

@@ -1,5 +1,6 @@
 import Foundation
 import IMLBase
+import ToolTestSupport
 import XCTest
 
 /// The README and docs/ as a reader meets them on a clone: every `iml-compare` command they quote
@@ -35,7 +36,7 @@ final class ReadmeCommandTests: XCTestCase {
     func testEveryQuotedCompareCommandWorksOnTheCommittedRuns() throws {
         let commands = try Self.quotedCommands()
         XCTAssertGreaterThanOrEqual(commands.count, 2, "the README and docs quote iml-compare on the committed runs")
-        let tool = try BadInputTests.tool("iml-compare").path
+        let tool = try ToolTestCase.tool("iml-compare").path
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("readme-commands-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         for (index, (file, quoted)) in commands.enumerated() {
@@ -54,7 +55,7 @@ final class ReadmeCommandTests: XCTestCase {
     /// `iml-compare --readme README.md --check` passes on the repository and covers docs/results.md;
     /// in a copy, a block of docs/results.md is rendered from its run and a changed digit is caught.
     func testTheResultTablesOfTheReadmeAndDocsMatchTheCommittedRuns() throws {
-        let tool = try BadInputTests.tool("iml-compare").path
+        let tool = try ToolTestCase.tool("iml-compare").path
         let repository = try ChildProcess.run(tool, ["--readme", Self.root.appendingPathComponent("README.md").path, "--check"], timeout: 120)
         XCTAssertEqual(repository.status, 0, "README.md or docs/results.md differ from results/published: \(repository.stderr)")
         XCTAssertTrue(repository.stdout.contains("README.md, docs/results.md:"), "the check covers both files: \(repository.stdout)")

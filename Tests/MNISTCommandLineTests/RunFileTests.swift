@@ -1,100 +1,13 @@
 import Foundation
 import IMLBase
 import IMLRunFiles
+import ToolTestSupport
 import XCTest
 
 /// The run-file catalogue (docs/reliability.md, "Run files"), through the built tools: every
 /// damaged config.json, metrics.jsonl, summary.json or checkpoint handed to `run --resume`,
 /// `merge` or `iml-compare` gets its one-line message and exit status 1, and no file changes.
-extension BadInputTests {
-    // MARK: Fixtures, made once per test process
-
-    /// Tiny runs every test copies: a finished 2-seed run, and the same run killed (SIGKILL) after
-    /// seed 0's first epoch, and the synthetic dataset they read.
-    struct RunFixtures { var data: URL; var finished: URL; var killed: URL }
-
-    nonisolated(unsafe) static var fixtures: RunFixtures?
-
-    func runFixtures() throws -> RunFixtures {
-        if let f = Self.fixtures { return f }
-        let keep = FileManager.default.temporaryDirectory.appendingPathComponent("run-file-fixtures-\(getpid())")
-        try FileManager.default.createDirectory(at: keep, withIntermediateDirectories: true)
-        atexit { try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory.appendingPathComponent("run-file-fixtures-\(getpid())")) }
-        let data = try dataset("fixture-data")
-        let keptData = keep.appendingPathComponent("data")
-        try FileManager.default.copyItem(at: data, to: keptData)
-        let finished = keep.appendingPathComponent("finished"), killed = keep.appendingPathComponent("killed")
-        let outcome = try mnistIML(["run"] + tinyRun(keptData) + ["--out", finished.path])
-        XCTAssertEqual(outcome.status, 0, outcome.stderr)
-        _ = try mnistIML(["run"] + tinyRun(keptData) + ["--threads", "1", "--out", killed.path]) { process in
-            let checkpoint = killed.appendingPathComponent("checkpoints/seed-0.checkpoint").path
-            while process.isRunning && !FileManager.default.fileExists(atPath: checkpoint) { usleep(1_000) }
-            kill(process.processIdentifier, SIGKILL)
-        }
-        let f = RunFixtures(data: keptData, finished: finished, killed: killed)
-        Self.fixtures = f
-        return f
-    }
-
-    /// A fresh copy of a fixture run in `base`.
-    func copy(_ run: URL, _ name: String) throws -> URL {
-        let to = base.appendingPathComponent(name)
-        try? FileManager.default.removeItem(at: to)
-        try FileManager.default.copyItem(at: run, to: to)
-        return to
-    }
-
-    /// Every file under `directory` but the lock, with its bytes.
-    func snapshot(_ directory: URL) -> [String: Data] {
-        var files: [String: Data] = [:]
-        guard let walker = FileManager.default.enumerator(atPath: directory.path) else { return files }
-        for case let path as String in walker where !path.hasSuffix(".lock") {
-            if let data = FileManager.default.contents(atPath: directory.appendingPathComponent(path).path) { files[path] = data }
-        }
-        return files
-    }
-
-    /// Asserts that `arguments` fail with `line` and leave `directory` as it was.
-    func assertRefused(_ arguments: [String], tool: String = "mnist-iml", _ line: String, leaving directory: URL,
-                       file: StaticString = #filePath, lineNumber: UInt = #line) throws {
-        let before = snapshot(directory)
-        let outcome = try mnistIML(arguments, tool: tool)
-        let command = "\(tool) \(arguments.joined(separator: " "))"
-        XCTAssertEqual(outcome.status, 1, "\(command): \(outcome.stderr)", file: file, line: lineNumber)
-        XCTAssertEqual(outcome.stderr.split(separator: "\n").first.map(String.init), line, command, file: file, line: lineNumber)
-        XCTAssertEqual(outcome.stderr.split(separator: "\n").count, 1, "one line: \(outcome.stderr)", file: file, line: lineNumber)
-        XCTAssertTrue(snapshot(directory) == before, "\(command) changed files in \(directory.path)", file: file, line: lineNumber)
-    }
-
-    /// `run --resume`, `merge` and `iml-compare` all refuse the run in `directory` with `message`.
-    func assertEveryReaderRefuses(_ directory: URL, _ message: String, resume: Bool = true, file: StaticString = #filePath,
-                                  lineNumber: UInt = #line) throws {
-        let f = try runFixtures()
-        if resume {
-            try assertRefused(["run", "--resume", directory.path, "--data-dir", f.data.path], "error: " + message, leaving: directory,
-                              file: file, lineNumber: lineNumber)
-        }
-        let merged = base.appendingPathComponent("merged"), compared = base.appendingPathComponent("compared")
-        try assertRefused(["merge", directory.path, f.finished.path, "--out", merged.path], "error: " + message, leaving: directory,
-                          file: file, lineNumber: lineNumber)
-        try assertRefused([directory.path, "--out", compared.path], tool: "iml-compare", "error: " + message, leaving: directory,
-                          file: file, lineNumber: lineNumber)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: merged.path), "merge wrote its output", file: file, line: lineNumber)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: compared.path), "iml-compare wrote its output", file: file, line: lineNumber)
-    }
-
-    func edit(_ file: URL, _ change: (String) -> String) throws {
-        try change(try String(contentsOf: file, encoding: .utf8)).write(to: file, atomically: false, encoding: .utf8)
-    }
-
-    func lines(_ file: URL) throws -> [String] {
-        try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map(String.init)
-    }
-
-    func setLines(_ file: URL, _ lines: [String]) throws {
-        try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: false, encoding: .utf8)
-    }
-
+final class RunFileTests: ToolTestCase {
     // MARK: config.json
 
     func testDamagedConfigIsRefusedByResumeMergeAndCompare() throws {

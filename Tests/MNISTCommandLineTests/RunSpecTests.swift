@@ -1,12 +1,13 @@
 import Foundation
 import IMLBase
 import IMLRunFiles
+import ToolTestSupport
 import XCTest
 
 // The run specification is the one source of truth: every one of its settings is an option of
 // `run` (in --help), reaches config.json's "spec" when given, can be swept with --set, and a run
 // resumes from config.json alone.
-extension BadInputTests {
+final class RunSpecTests: ToolTestCase {
     /// A run's spec as --print-spec prints it, flattened to "key" / "settings.key" -> value text.
     func printedSpec(_ arguments: [String], tool: String) throws -> [String: String] {
         let outcome = try mnistIML(["run", "--print-spec"] + arguments, tool: tool)

@@ -1,10 +1,11 @@
 import Foundation
+import ToolTestSupport
 import XCTest
 
 /// `sweep --set OPTION=v1,v2,...` through the built tools: each run records its value, sweep.md
 /// lists them, `sweep --resume` repeats a --set sweep, and every bad input gets its one sentence
 /// before anything is written.
-extension BadInputTests {
+final class SweepSetTests: ToolTestCase {
     func sweepTable(_ directory: URL) throws -> String {
         try String(contentsOf: directory.appendingPathComponent("sweep.md"), encoding: .utf8)
     }

@@ -1,9 +1,10 @@
 import Foundation
 import IMLBase
+import ToolTestSupport
 import XCTest
 
 /// Text model options through the built text-iml.
-extension BadInputTests {
+final class TextOptionTests: ToolTestCase {
     func testEmbeddingStdIsRecordedAndABadOneRefused() throws {
         try assertFails(["run", "--quick", "--embedding-std", "0"], "error: --embedding-std must be a positive number (got 0.0).", tool: "text-iml")
         try assertFails(["run", "--quick", "--embedding-std", "nan"], "error: --embedding-std must be a positive number (got nan).", tool: "text-iml")
@@ -17,7 +18,7 @@ extension BadInputTests {
     }
 }
 
-extension BadInputTests {
+extension TextOptionTests {
     /// A sweep pinned to a kernel restarts itself before it writes anything (it once restarted from
     /// its first run and refused its own sweep.json), and every run records the kernel.
     func testASweepWithAPinnedKernelRuns() throws {
