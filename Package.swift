@@ -45,7 +45,7 @@ let package = Package(
         .plugin(name: "BuildCommit", capability: .buildTool()),
         // glibc calls that Swift's Glibc module does not declare (posix_spawn's chdir and closefrom).
         .target(name: "CSystem"),
-        .target(name: "IMLBase", dependencies: ["CSystem"], plugins: ["BuildCommit"]),
+        .target(name: "IMLBase", dependencies: ["CSystem"], swiftSettings: [.swiftLanguageMode(.v6)], plugins: ["BuildCommit"]),
         // The numeric modules are optimised in every configuration, so `swift run` (a debug build)
         // trains at release speed; -Ounchecked buys the core 6-8% on MNIST runs (docs/performance.md).
         // C11-style atomics for the core's work-sharing pool (Parallel.swift).
@@ -57,34 +57,34 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
                                 .unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "MNIST", dependencies: ["CZlib", "IMLBase"],
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        .target(name: "IMLProtocol", dependencies: ["IMLBase"]),
-        .target(name: "IMLReport", dependencies: ["CPNG", "IMLBase"]),
+                swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "IMLProtocol", dependencies: ["IMLBase"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "IMLReport", dependencies: ["CPNG", "IMLBase"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // Run files: the run spec, config.json, metrics, summaries, checkpoints, TensorBoard logs,
         // sweep reports and merge, read and written through the one JSON reader and writer.
-        .target(name: "IMLRunFiles", dependencies: ["IMLBase", "IMLProtocol", "IMLReport"]),
+        .target(name: "IMLRunFiles", dependencies: ["IMLBase", "IMLProtocol", "IMLReport"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // Training: Modality/TrainingTask, the trainer, seeds, the experiment that writes a run.
         .target(name: "IMLTraining", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLRunFiles"],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Gradient alignment and linear probes on saved models; optimised in debug builds too
         // (`analyze` loops here).
         .target(name: "IMLAnalysis", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLReport", "IMLRunFiles", "IMLTraining"],
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+                swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Slurm: job arrays of a run or sweep, their status and aggregation.
-        .target(name: "IMLCluster", dependencies: ["IMLBase", "IMLRunFiles", "IMLTraining"]),
+        .target(name: "IMLCluster", dependencies: ["IMLBase", "IMLRunFiles", "IMLTraining"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // Comparing runs and the README's tables from the committed runs (iml-compare).
-        .target(name: "IMLResults", dependencies: ["IMLAnalysis", "IMLBase", "IMLProtocol", "IMLReport", "IMLRunFiles", "IMLTraining"]),
+        .target(name: "IMLResults", dependencies: ["IMLAnalysis", "IMLBase", "IMLProtocol", "IMLReport", "IMLRunFiles", "IMLTraining"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // A modality plugs into the modality-agnostic trainer by conforming to its TrainingTask.
         .target(name: "IMLVision", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLReport", "IMLRunFiles", "IMLTraining", "MNIST"],
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+                swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         .target(name: "IMLText", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLRunFiles", "IMLTraining"],
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+                swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Options and error reporting the command-line tools share.
         .target(name: "IMLCommandLine", dependencies: [
             "IMLAnalysis", "IMLBase", "IMLCluster", "IMLCore", "IMLProtocol", "IMLRunFiles", "IMLTraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
 
         .executableTarget(name: "mnist-iml", dependencies: [
             "IMLBase", "IMLCommandLine", "IMLProtocol", "IMLRunFiles", "IMLTraining", "IMLVision", "MNIST",

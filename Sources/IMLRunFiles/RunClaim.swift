@@ -12,7 +12,8 @@ public final class RunClaim {
     /// Claims held by this process, by directory: a second claim of the same directory in this
     /// process (a sweep's run, a test) shares the first one's lock.
     private static let registryLock = NSLock()
-    private static var held: [String: (descriptor: Int32, count: Int)] = [:]
+    // Read and written only under registryLock.
+    nonisolated(unsafe) private static var held: [String: (descriptor: Int32, count: Int)] = [:]
 
     let key: String
 
