@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "IMLRunFiles", dependencies: ["IMLBase", "IMLProtocol", "IMLReport"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // Training: Modality/TrainingTask, the trainer, seeds, the experiment that writes a run.
         .target(name: "IMLTraining", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLRunFiles"],
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+                swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Gradient alignment and linear probes on saved models; optimised in debug builds too
         // (`analyze` loops here).
         .target(name: "IMLAnalysis", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLReport", "IMLRunFiles", "IMLTraining"],

@@ -28,8 +28,8 @@ public final class StopFlag: @unchecked Sendable {
 
 /// The first stop signal (SIGINT or SIGTERM) received while an InterruptHandler is installed, 0
 /// before. A C signal handler may only touch plain memory, so the seed threads poll this through
-/// their StopFlag.
-private let stopSignal: UnsafeMutablePointer<Int32> = {
+/// their StopFlag. Not isolated: the handler writes one Int32 and the threads only read it.
+nonisolated(unsafe) private let stopSignal: UnsafeMutablePointer<Int32> = {
     let pointer = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
     pointer.initialize(to: 0)
     return pointer
