@@ -46,6 +46,9 @@ public struct ProtocolOptions: ParsableArguments {
     public var heldOutPerVariable: Int?
     @Option(help: "Seed of the stage-2 split (d1/d2/d3/baseline) alone, the same for every seed (default: each seed's own).")
     public var seedStage2: UInt64?
+    @Option(help: ArgumentHelp("Definitions first: stage 1 trains on its definitions alone for its first N epochs, then on its questions alone for the rest of --epochs1 (default \(defaults.definitionsFirst): both together every epoch).",
+                               valueName: "N"))
+    public var definitionsFirst: Int?
 
     public init() {}
 
@@ -62,6 +65,7 @@ public struct ProtocolOptions: ParsableArguments {
         if let stage2Weights { c.stage2Weights = try Self.numbers(stage2Weights, option: "--stage2-weights") }
         if let heldOutPerVariable { c.heldOutPerVariable = heldOutPerVariable }
         if let seedStage2 { c.seedStage2 = seedStage2 }
+        if let definitionsFirst { c.definitionsFirst = definitionsFirst }
     }
 
     /// The validated protocol settings of one seed, without the --quick preset (render, sample).

@@ -30,6 +30,9 @@ public struct ProtocolConfig: Codable, Equatable, Sendable {
     /// 2: the two-stage protocol. 1: the paper's one-stage setting — a single stage trains on
     /// both stages' training sets together and evaluates every subset.
     public var stages: Int = 2
+    /// Stage 1 trains on its definitions alone for its first this many epochs, then on its
+    /// questions alone (the authors' definitions-first schedule); 0: both together every epoch.
+    public var definitionsFirst: Int = 0
 
     public init() {}
 
@@ -69,6 +72,10 @@ public struct ProtocolConfig: Codable, Equatable, Sendable {
         }
         if stages != 1 && stages != 2 { try fail("--stages must be 1 (one stage on both training sets) or 2 (got \(stages)).") }
         if !(alpha >= 0 && alpha <= 1) { try fail("--alpha must lie in [0, 1] (got \(alpha)).") }
+        if definitionsFirst < 0 { try fail("--definitions-first must be a number of epochs, 0 or more (got \(definitionsFirst)).") }
+        if definitionsFirst > 0 && tag1Fraction + tag2Fraction == 0 {
+            try fail("--definitions-first \(definitionsFirst) trains stage 1's definitions first, but --tag1-fraction and --tag2-fraction are both 0, so stage 1 has none; leave --definitions-first out or give a tag fraction above 0.")
+        }
         for (subset, n) in stage1Counts where !subset.isConsistent && n == 1 {
             try fail("The subset \(subset.rawValue) would hold a single entity, so its definition cannot state another entity's facts; use more entities or an alpha that gives it none or at least two.")
         }

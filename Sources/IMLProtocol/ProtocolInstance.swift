@@ -35,6 +35,15 @@ public struct ProtocolInstance: Sendable {
     public func tag(_ number: Int) -> [Int] { tags[number - 1] }
 
     public func trainingSet(stage: Int) -> [Example] { stage == 1 ? stage1Train : stage2Train }
+
+    /// The examples of `stage` that `epoch` (1-based) trains on, as indices into
+    /// `trainingSet(stage:)` in ascending order, or nil for all of them. Under definitions-first,
+    /// stage 1's first `definitionsFirst` epochs train its definitions and the later ones its questions.
+    public func trainedExamples(stage: Int, epoch: Int) -> [Int]? {
+        guard stage == 1, config.definitionsFirst > 0 else { return nil }
+        let kind: ExampleKind = epoch <= config.definitionsFirst ? .definition : .question
+        return stage1Train.indices.filter { stage1Train[$0].kind == kind }
+    }
     public func evaluationSets(stage: Int) -> [EvalSet] { stage == 1 ? stage1Eval : stage2Eval }
 
     public init(config: ProtocolConfig, variableSpec: SymbolSpec, tagSpec: SymbolSpec,

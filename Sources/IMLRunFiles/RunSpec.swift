@@ -40,6 +40,10 @@ public struct RunSpec: Equatable, Sendable {
         if protocolConfig.stages == 1 && training.epochs1 == 0 {
             throw IMLError("--stages 1 with --epochs1 0 trains nothing; give --epochs1 at least 1.")
         }
+        let first = protocolConfig.definitionsFirst
+        if first > 0 && first >= training.epochs1 {
+            throw IMLError("--definitions-first \(first) leaves none of stage 1's \(training.epochs1) epochs (--epochs1) for its questions; give --epochs1 above \(first), e.g. --epochs1 \(2 * first) for as many epochs of questions as of definitions.")
+        }
     }
 
     /// The seeds first, first+1, ..., first+count-1, refused where they cannot be a run's.
@@ -95,6 +99,10 @@ public struct RunSpec: Equatable, Sendable {
         self.saveEvery = try JSONCoding.decode(Int?.self, from: try field("save_every"), what: "\(what)'s save_every")
         guard case .object(var protocolFields) = try field("protocol") else { throw IMLError("\(what) has a protocol that is not an object.") }
         protocolFields.append(("seed", .int(0)))
+        // A setting added after the spec was written takes its default, which is what that version did.
+        for (key, value) in (try JSONCoding.encode(ProtocolConfig())).objectFields ?? [] where !protocolFields.contains(where: { $0.0 == key }) {
+            protocolFields.append((key, value))
+        }
         self.protocolConfig = try JSONCoding.decode(ProtocolConfig.self, from: .object(protocolFields), what: "\(what)'s protocol")
         self.training = try JSONCoding.decode(TrainingConfig.self, from: try field("training"), what: "\(what)'s training")
         self.settings = try field("settings")

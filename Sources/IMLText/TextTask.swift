@@ -104,6 +104,14 @@ public final class TextTask: TrainingTask {
         unit == .documents ? documentLengths[stage]!.count : documentsOfExample[stage]!.count
     }
 
+    /// Batching documents, an epoch that trains some examples trains their documents.
+    public func trainingIndices(stage: Int, epoch: Int) -> [Int] {
+        guard let examples = instance.trainedExamples(stage: stage, epoch: epoch) else { return Array(0..<trainingCount(stage: stage)) }
+        guard unit == .documents else { return examples }
+        let ranges = documentsOfExample[stage]!
+        return examples.flatMap { Array(ranges[$0]) }
+    }
+
     /// Training documents of a stage and their tokens (excluding padding) in one epoch.
     public func documentCount(stage: Int) -> Int { documentLengths[stage]!.count }
     public func tokenCount(stage: Int) -> Int { documentLengths[stage]!.reduce(0, +) }

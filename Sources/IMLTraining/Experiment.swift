@@ -50,6 +50,7 @@ public struct Experiment {
     public var settingsLine: String {
         let p = protocolConfig, t = training
         return (stages == [1] ? "one stage, " : "")
+            + (p.definitionsFirst > 0 ? "definitions first (\(p.definitionsFirst) epochs), " : "")
             + "\(p.entities) entities, T=\(p.attributes), C=\(p.classes), alpha \(JSON.format(p.alpha)), \(modality.settingsLine), "
             + "\(t.epochs1)+\(t.epochs2) epochs, batch \(t.batchSize), lr \(t.learningRate), \(seeds.count) seed\(seeds.count == 1 ? "" : "s")"
     }
@@ -83,6 +84,7 @@ public struct Experiment {
             ("stage2_weights", .array(p.stage2Weights.map { .number($0) })),
             ("held_out_per_variable", .int(p.heldOutCount)),
             ("seed_stage2", p.seedStage2.map { .int(Int($0)) } ?? .null),
+            ("definitions_first", .int(p.definitionsFirst)),
             ("chance", .number(modality.chance(p))),
             ("compared_settings", .array(modality.comparedSettings.map(JSON.string))),
         ] + task.settings)
@@ -132,7 +134,7 @@ public struct Experiment {
             states = try seeds.map { seed -> String in
                 guard let state = try checkpoints.read(seed: seed) else { return "seed \(seed): not started" }
                 try Self.checkCheckpoint(state, path: checkpoints.url(seed: seed).path, stages: stages, training: training,
-                               tensors: expected, trainingCount: first.trainingCount(stage:))
+                               tensors: expected, trainedIndices: first.trainingIndices(stage:epoch:))
                 return "seed \(seed): " + state.position
             }
         }
@@ -208,7 +210,7 @@ public struct Experiment {
     /// Refuses a checkpoint this run cannot continue from: of another stage, epoch count, model
     /// size or data size, or with records that do not match its position.
     public static func checkCheckpoint(_ state: TrainingState, path: String, stages: [Int], training: TrainingConfig,
-                      tensors expected: [(String, Int)], trainingCount: (Int) -> Int) throws {
+                      tensors expected: [(String, Int)], trainedIndices: (_ stage: Int, _ epoch: Int) -> [Int]) throws {
         let fix = "delete it to train seed \(state.seed) again from the start"
         let other = "it comes from a run of other settings: \(fix)"
         guard stages.contains(state.stage) else {
@@ -224,16 +226,14 @@ public struct Experiment {
             for (saved, (name, count)) in zip(state.tensors, expected) where saved.name != name || saved.values.count != count {
                 throw IMLError("The checkpoint \(path) holds a model of another size (its tensor \(saved.name) has \(saved.values.count) values, these settings build \(name) with \(count)); \(other).")
             }
-            let n = trainingCount(state.stage)
+            // The order is that of the epoch in progress, or of the last one done.
+            let trained = trainedIndices(state.stage, state.batchStart > 0 ? state.epochsDone + 1 : max(1, state.epochsDone))
+            let n = trained.count
             guard state.order.count == n else {
                 throw IMLError("The checkpoint \(path) orders \(state.order.count) training examples, but these settings make \(n) in stage \(state.stage); \(other).")
             }
-            var seen = [Bool](repeating: false, count: n)
-            for i in state.order {
-                guard i < n, !seen[i] else {
-                    throw IMLError("The checkpoint \(path) is damaged (its data order is not a permutation of the \(n) training examples); \(fix).")
-                }
-                seen[i] = true
+            guard state.order.sorted() == trained else {
+                throw IMLError("The checkpoint \(path) is damaged (its data order is not a permutation of the \(n) training examples); \(fix).")
             }
             guard state.batchStart < max(1, n) else {
                 throw IMLError("The checkpoint \(path) is damaged (it continues at example \(state.batchStart) of \(n)); \(fix).")

@@ -1,5 +1,6 @@
 // The two-stage training loop, readable top to bottom (nanoGPT style):
-//   for each stage: fresh Adam state; evaluate (epoch 0); for each epoch: shuffle, step through
+//   for each stage: fresh Adam state; evaluate (epoch 0); for each epoch: shuffle (the examples the
+//   schedule trains in that epoch: all of them, or definitions first, then questions), step through
 //   batches, check the weights, evaluate every subset, save a checkpoint. Stage 2 starts from the
 //   stage-1 weights. A run continued from a checkpoint skips what the checkpoint already holds.
 
@@ -84,7 +85,9 @@ public final class Trainer {
                     saveCheckpoint: (TrainingState) throws -> Void = { _ in }, shouldStop: () -> Bool = { false },
                     evaluated: (_ stage: Int, _ epoch: Int) throws -> Void = { _, _ in },
                     progress: (TrainingProgress) -> Void = { _ in }) throws {
-        let total = stages.reduce(0) { $0 + task.trainingCount(stage: $1) * config.epochs(stage: $1) }
+        let total = stages.reduce(0) { sum, stage in
+            (0..<config.epochs(stage: stage)).reduce(sum) { $0 + task.trainingIndices(stage: stage, epoch: $1 + 1).count }
+        }
         var done = 0
         if let saved {
             guard stages.contains(saved.stage) else {
@@ -114,7 +117,12 @@ public final class Trainer {
                 let midEpoch = resumed.flatMap { $0.batchStart > 0 && epoch == $0.epochsDone + 1 ? $0 : nil }
                 var lossSum = midEpoch?.lossSum ?? 0, steps = midEpoch?.steps ?? 0
                 task.beginEpoch(stage: stage, epoch: epoch)
-                if midEpoch == nil { shuffler.shuffle(&order) }
+                if midEpoch == nil {
+                    // A schedule may train other examples from this epoch on (definitions first, then questions).
+                    let trained = task.trainingIndices(stage: stage, epoch: epoch)
+                    if order.count != trained.count || order.sorted() != trained { order = trained }
+                    shuffler.shuffle(&order)
+                }
                 for start in stride(from: midEpoch?.batchStart ?? 0, to: order.count, by: config.batchSize) {
                     let batch = order[start..<min(start + config.batchSize, order.count)]
                     task.network.zeroGrad()
@@ -176,7 +184,8 @@ public final class Trainer {
         let mine = stateTensors
         guard saved.seed == seed, saved.tensors.count == mine.count,
               zip(saved.tensors, mine).allSatisfy({ $0.name == $1.name && $0.values.count == $1.tensor.count }),
-              saved.order.count == task.trainingCount(stage: saved.stage) else {
+              saved.order.count <= task.trainingCount(stage: saved.stage),
+              saved.order.allSatisfy({ $0 >= 0 && $0 < task.trainingCount(stage: saved.stage) }) else {
             throw IMLError("The checkpoint of seed \(saved.seed) was written for another model or data size than these settings build; train that seed again without it (delete its checkpoint).")
         }
         for (savedTensor, target) in zip(saved.tensors, mine) {

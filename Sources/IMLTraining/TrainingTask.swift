@@ -19,6 +19,9 @@ public protocol TrainingTask: AnyObject {
     /// How many indices the trainer shuffles and batches in `stage` (default: one per example
     /// of `instance.trainingSet(stage:)`; a task may batch finer units, e.g. text documents).
     func trainingCount(stage: Int) -> Int
+    /// The indices (in 0..<trainingCount, ascending) that `epoch` of `stage` trains on (default:
+    /// the examples `instance.trainedExamples` names, all of them unless the schedule says otherwise).
+    func trainingIndices(stage: Int, epoch: Int) -> [Int]
     /// Forward pass, loss and backward pass over `examples` (indices in 0..<trainingCount,
     /// by default into `instance.trainingSet(stage:)`), accumulating gradients. Returns the mean loss.
     func lossAndGradient(stage: Int, examples: ArraySlice<Int>) -> Float
@@ -69,6 +72,9 @@ public struct ProbeLayer {
 extension TrainingTask {
     public var parameters: [Parameter] { network.parameters }
     public func trainingCount(stage: Int) -> Int { instance.trainingSet(stage: stage).count }
+    public func trainingIndices(stage: Int, epoch: Int) -> [Int] {
+        instance.trainedExamples(stage: stage, epoch: epoch) ?? Array(0..<trainingCount(stage: stage))
+    }
     public func beginEpoch(stage: Int, epoch: Int) {}
 }
 

@@ -107,7 +107,7 @@ enum FuzzCorpus {
         var training = TrainingConfig()
         training.epochs1 = 2; training.epochs2 = 1
         try Experiment.checkCheckpoint(state, path: "seed-0.checkpoint", stages: [1, 2], training: training,
-                                       tensors: tensors, trainingCount: { _ in trainingCount })
+                                       tensors: tensors, trainedIndices: { _, _ in Array(0..<trainingCount) })
     }
 
     /// A Slurm submission record of a two-value sweep (as `submit` writes it).

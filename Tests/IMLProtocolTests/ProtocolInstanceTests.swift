@@ -137,6 +137,28 @@ final class ProtocolInstanceTests: XCTestCase {
         do { _ = try make(edit); return nil } catch { return (error as? IMLError)?.message }
     }
 
+    /// Definitions first splits stage 1's training set by kind at epoch N; in the one-stage
+    /// setting the first phase holds stage 2's definitions too (the authors' all-definitions-first).
+    func testDefinitionsFirstSplitsStageOneByKindAtItsEpoch() throws {
+        XCTAssertNil(try make().trainedExamples(stage: 1, epoch: 1))
+        for stages in [2, 1] {
+            let p = try make { $0.definitionsFirst = 3; $0.stages = stages }
+            let set = p.stage1Train
+            for epoch in 1...3 { XCTAssertEqual(p.trainedExamples(stage: 1, epoch: epoch)!.map { set[$0].kind }, Array(repeating: .definition, count: stages == 2 ? 600 : 840)) }
+            let questions = try XCTUnwrap(p.trainedExamples(stage: 1, epoch: 4))
+            XCTAssertEqual(questions.count, 700 * 5)
+            XCTAssertTrue(questions.allSatisfy { set[$0].kind == .question })
+            XCTAssertEqual(Set(questions + p.trainedExamples(stage: 1, epoch: 1)!), Set(set.indices), "the two phases train every example")
+            XCTAssertNil(p.trainedExamples(stage: 2, epoch: 1))
+        }
+        XCTAssertThrowsError(try make { $0.definitionsFirst = -1 }) {
+            XCTAssertEqual(($0 as? IMLError)?.message, "--definitions-first must be a number of epochs, 0 or more (got -1).")
+        }
+        XCTAssertThrowsError(try make { $0.definitionsFirst = 2; $0.tag1Fraction = 0; $0.tag2Fraction = 0 }) {
+            XCTAssertEqual(($0 as? IMLError)?.message, "--definitions-first 2 trains stage 1's definitions first, but --tag1-fraction and --tag2-fraction are both 0, so stage 1 has none; leave --definitions-first out or give a tag fraction above 0.")
+        }
+    }
+
     func testInvalidSettingsAreRejectedWithAClearMessage() {
         XCTAssertEqual(message { $0.tag1Fraction = 0.6; $0.tag2Fraction = 0.5 },
                        "--tag1-fraction, --tag2-fraction and --question-only-fraction sum to 1.2, over 1; lower them so that their sum is at most 1.")

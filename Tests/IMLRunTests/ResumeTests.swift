@@ -37,10 +37,11 @@ final class ResumeTests: XCTestCase {
     }
 
     /// 40 entities, 3 + 2 epochs, batch 16.
-    func experiment(seeds: [UInt64] = [0, 1], epochs1: Int = 3, epochs2: Int = 2, lr: Float = 0.05) -> Experiment {
+    func experiment(seeds: [UInt64] = [0, 1], epochs1: Int = 3, epochs2: Int = 2, lr: Float = 0.05,
+                    definitionsFirst: Int = 0) -> Experiment {
         var training = TrainingConfig()
         training.epochs1 = epochs1; training.epochs2 = epochs2; training.batchSize = 16; training.learningRate = lr
-        var c = ProtocolConfig(); c.entities = 40
+        var c = ProtocolConfig(); c.entities = 40; c.definitionsFirst = definitionsFirst
         return Experiment(modality: ToyModality(), protocolConfig: c, seeds: seeds, training: training, concurrency: 1)
     }
 
@@ -102,6 +103,27 @@ final class ResumeTests: XCTestCase {
         try run(experiment(), in: try RunDirectory.openForResume(path("whole"))) { _, _ in stepsAfterFinish += 1 }
         XCTAssertEqual(stepsAfterFinish, 0)
         XCTAssertEqual(try text("whole", RunDirectory.metricsFile), complete)
+    }
+
+    /// Definitions first changes the examples an epoch trains at the switch; a run killed at any
+    /// step, in either phase or at the switch, still resumes to the uninterrupted run's bytes.
+    func testDefinitionsFirstRunKilledAtAnyStepAndResumedEqualsTheUninterruptedRun() throws {
+        let make = { self.experiment(epochs1: 4, definitionsFirst: 2) }
+        try run(make(), in: try RunDirectory.create(path("whole"), force: false))
+        let complete = try text("whole", RunDirectory.metricsFile)
+        var perSeed = 0
+        try run(experiment(seeds: [0], epochs1: 4, definitionsFirst: 2), in: try RunDirectory.create(path("one"), force: false)) { step, _ in perSeed = step }
+        let definitions = try lookupTask(seed: 0).instance.stage1Train.filter { $0.kind == .definition }.count
+        XCTAssertGreaterThan(perSeed, 2 * ((definitions + 15) / 16), "the questions are trained after the definitions")
+        try run(make(), in: try RunDirectory.create(path("killed"), force: false)) { step, _ in
+            if step <= perSeed + 2 {
+                try! FileManager.default.copyItem(atPath: self.path("killed"), toPath: self.path("killed-at-\(step)"))
+            }
+        }
+        for step in 1...(perSeed + 2) {
+            try run(make(), in: try RunDirectory.openForResume(path("killed-at-\(step)")))
+            XCTAssertEqual(try text("killed-at-\(step)", RunDirectory.metricsFile), complete, "resumed after step \(step)")
+        }
     }
 
     func testASeedWithoutStage2EpochsIsRecordedAsFinished() throws {

@@ -92,4 +92,24 @@ final class RunSpecJSONTests: XCTestCase {
             XCTAssertEqual(($0 as? IMLError)?.message, "f has no setting training.")
         }
     }
+
+    /// A spec written before a protocol setting existed (the published runs' before
+    /// definitions_first) reads with that setting's default, which is what its version did.
+    func testAProtocolSettingAddedLaterTakesItsDefaultInAnOlderSpec() throws {
+        var original = spec()
+        original.protocolConfig.alpha = 0.75
+        let fields = try XCTUnwrap(original.json.objectFields).map { key, value -> (String, JSON) in
+            key == "protocol" ? (key, .object((value.objectFields ?? []).filter { $0.0 != "definitions_first" })) : (key, value)
+        }
+        XCTAssertFalse(JSON.object(fields).serialized().contains("definitions_first"))
+        let read = try RunSpec(json: .object(fields), what: "f")
+        XCTAssertEqual(read, try RunSpec(json: original.json, what: "f"))
+        XCTAssertEqual(read.protocolConfig.alpha, 0.75)
+        XCTAssertEqual(read.protocolConfig.definitionsFirst, 0)
+        // So a hand-written --spec file may give only the protocol settings it changes.
+        let short = try RunSpec(json: .object(fields.map { $0.0 == "protocol" ? ($0.0, .object([("alpha", .number(0.5))])) : $0 }), what: "f")
+        var expected = ProtocolConfig(); expected.alpha = 0.5
+        XCTAssertEqual(short.protocolConfig, expected)
+        XCTAssertThrowsError(try RunSpec(json: .object(fields.map { $0.0 == "protocol" ? ($0.0, .object([("alpha", .string("high"))])) : $0 }), what: "f"))
+    }
 }

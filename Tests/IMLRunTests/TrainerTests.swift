@@ -116,6 +116,28 @@ final class TrainerTests: XCTestCase {
                        "stage 2 must start a fresh optimizer")
     }
 
+    /// Under definitions first, stage 1's first epochs step through its definitions alone and the
+    /// rest through its questions alone, each every example once; stage 2 is unchanged.
+    func testDefinitionsFirstTrainsDefinitionsThenQuestionsEachOncePerEpoch() throws {
+        var c = ProtocolConfig()
+        c.entities = 60; c.seed = 5; c.definitionsFirst = 2
+        let instance = try ProtocolInstance(config: c, variableSpec: SymbolSpec(alphabet: 26, length: 3), tagSpec: SymbolSpec(alphabet: 26, length: 3))
+        var config = TrainingConfig()
+        config.epochs1 = 5; config.epochs2 = 2; config.batchSize = 8
+        var epoch = (stage: 0, number: 0)
+        var seen: [String: [Int]] = [:]
+        let task = EpochRecordingTask(LookupTask(instance: instance, seed: 5)) { stage, number in epoch = (stage, number) } step: { stage, examples in
+            seen["\(stage):\(epoch.number)", default: []] += examples
+        }
+        try Trainer(task: task, config: config, seed: 5).run()
+        let set = instance.stage1Train
+        let definitions = set.indices.filter { set[$0].kind == .definition }, questions = set.indices.filter { set[$0].kind == .question }
+        XCTAssertFalse(definitions.isEmpty || questions.isEmpty)
+        for number in 1...5 { XCTAssertEqual(seen["1:\(number)"]?.sorted(), number <= 2 ? definitions : questions, "stage 1, epoch \(number)") }
+        for number in 1...2 { XCTAssertEqual(seen["2:\(number)"]?.sorted(), Array(instance.stage2Train.indices), "stage 2, epoch \(number)") }
+        XCTAssertNil(instance.trainedExamples(stage: 2, epoch: 1))
+    }
+
     func testSameSeedGivesIdenticalRecords() throws {
         BLAS.setThreads(1)
         var config = TrainingConfig()
@@ -199,4 +221,24 @@ final class CurvesBandTests: XCTestCase {
             XCTAssertEqual(panel.series.first?.lower != nil, bands, "\(seeds) seeds")
         }
     }
+}
+
+/// The toy task, telling the test where each epoch starts and which indices each step trains.
+final class EpochRecordingTask: TrainingTask {
+    let inner: LookupTask
+    let begin: (Int, Int) -> Void, step: (Int, [Int]) -> Void
+    init(_ inner: LookupTask, begin: @escaping (Int, Int) -> Void, step: @escaping (Int, [Int]) -> Void) {
+        self.inner = inner; self.begin = begin; self.step = step
+    }
+    var network: Layer { inner.network }
+    var instance: ProtocolInstance { inner.instance }
+    var settings: [(String, JSON)] { inner.settings }
+    func beginEpoch(stage: Int, epoch: Int) { begin(stage, epoch) }
+    func lossAndGradient(stage: Int, examples: ArraySlice<Int>) -> Float {
+        step(stage, Array(examples))
+        return inner.lossAndGradient(stage: stage, examples: examples)
+    }
+    func predict(_ set: EvalSet) -> [Int] { inner.predict(set) }
+    func lossAndGradient(of example: Example, scoring: ExampleLoss) -> Float { inner.lossAndGradient(of: example, scoring: scoring) }
+    func probeFeatures(_ set: EvalSet) -> [ProbeLayer] { inner.probeFeatures(set) }
 }

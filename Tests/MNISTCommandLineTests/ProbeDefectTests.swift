@@ -152,6 +152,10 @@ final class ProbeDefectTests: ToolTestCase {
                         "error: --stages 1 with --epochs1 0 trains nothing; give --epochs1 at least 1.")
         try assertFails(["run"] + tinyRun(data) + ["--tag1-fraction", "0.5", "--tag2-fraction", "0.4", "--question-only-fraction", "0.1", "--out", out],
                         "error: --tag1-fraction, --tag2-fraction and --question-only-fraction leave no entity of the 10 for stage 2, so there would be nothing to measure the IML effect on; lower them so that their sum is below 1.")
+        try assertFails(["run"] + tinyRun(data) + ["--definitions-first", "3", "--epochs1", "3", "--out", out],
+                        "error: --definitions-first 3 leaves none of stage 1's 3 epochs (--epochs1) for its questions; give --epochs1 above 3, e.g. --epochs1 6 for as many epochs of questions as of definitions.")
+        try assertFails(["run", "--definitions-first=-2", "--out", out],
+                        "error: --definitions-first must be a number of epochs, 0 or more (got -2).", tool: "text-iml")
         try assertFails(["sweep", "--set", "blas-core=Haswell,SkylakeX"] + tinyRun(data) + ["--out", out],
                         "error: --set blas-core: a sweep runs in one process, which uses one OpenBLAS kernel; sweep each kernel on its own (one sweep with --blas-core NAME per kernel).")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
