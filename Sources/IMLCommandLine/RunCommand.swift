@@ -47,7 +47,7 @@ extension RunnableCommand {
         guard spec.modality == Self.modalityName else {
             throw IMLError("The spec is of the \(spec.modality) modality, not \(Self.modalityName); run it with \(RunCommand.tool(ofModality: spec.modality)).")
         }
-        var settings = try JSONCoding.decode(Settings.self, from: spec.settings, what: "The \(spec.modality) settings of the spec")
+        var settings = try Self.settings(of: spec)
         if runOptions.quick { spec.protocolConfig.entities = QuickPreset.entities }  // where --entities is not given
         try apply(to: &settings, protocolConfig: &spec.protocolConfig)
         try protocolOptions.apply(to: &spec.protocolConfig)
@@ -62,13 +62,28 @@ extension RunnableCommand {
         guard spec.modality == Self.modalityName else {
             throw IMLError("The spec is of the \(spec.modality) modality, not \(Self.modalityName); run it with \(RunCommand.tool(ofModality: spec.modality)).")
         }
-        return try modality(try JSONCoding.decode(Settings.self, from: spec.settings, what: "The \(spec.modality) settings of the spec"))
+        return try modality(try Self.settings(of: spec))
+    }
+
+    /// The modality settings of `spec`; a setting added after the spec was written takes its
+    /// default, which is what that version did.
+    static func settings(of spec: RunSpec) throws -> Settings {
+        try JSONCoding.decode(Settings.self, from: filled(spec).settings, what: "The \(spec.modality) settings of the spec")
+    }
+
+    /// `spec` with the modality settings it lacks (it is older than they are) at their defaults.
+    static func filled(_ spec: RunSpec) -> RunSpec {
+        guard case .object(var fields) = spec.settings, let defaults = (try? JSONCoding.encode(defaultSettings))?.objectFields else { return spec }
+        for (key, value) in defaults where !fields.contains(where: { $0.0 == key }) { fields.append((key, value)) }
+        var out = spec
+        out.settings = .object(fields)
+        return out
     }
 
     /// The spec a run recorded in its config.json; a run an older version made recorded its
     /// command line instead, which is parsed as it was then.
     public static func recordedSpec(_ config: RunConfig) throws -> RunSpec {
-        if let spec = try config.json.runSpec(file: config.path) { return spec }
+        if let spec = try config.json.runSpec(file: config.path) { return filled(spec) }
         guard let arguments = config.arguments else {
             throw IMLError("\(config.path) records neither the run's spec nor its arguments (an older version made it); use that version, or start a new run with --out.")
         }

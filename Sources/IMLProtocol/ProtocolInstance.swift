@@ -14,6 +14,8 @@ public struct Entity: Equatable, Sendable {
     public var subset: Subset
     /// What its definition states (own attributes when consistent); nil when never defined.
     public var definedAttributes: [Int]?
+    /// The entity whose facts its definition states (itself when consistent); nil when never defined.
+    public var definedEntity: Int?
     /// Attributes held out of training questions and asked in evaluation (stage-1 subsets).
     public var heldOut: [Int]
 }
@@ -38,16 +40,19 @@ public struct ProtocolInstance: Sendable {
 
     /// The examples of `stage` that `epoch` (1-based) trains on, as indices into
     /// `trainingSet(stage:)` in ascending order, or nil for all of them. Under definitions-first,
-    /// stage 1's first `definitionsFirst` epochs train its definitions and the later ones its questions.
+    /// stage 1's first `definitionsFirst` epochs train its definitions and the later ones its
+    /// questions; knowledge, where there is any, is trained in both.
     public func trainedExamples(stage: Int, epoch: Int) -> [Int]? {
         guard stage == 1, config.definitionsFirst > 0 else { return nil }
         let kind: ExampleKind = epoch <= config.definitionsFirst ? .definition : .question
-        return stage1Train.indices.filter { stage1Train[$0].kind == kind }
+        return stage1Train.indices.filter { stage1Train[$0].kind == kind || stage1Train[$0].kind == .knowledge }
     }
     public func evaluationSets(stage: Int) -> [EvalSet] { stage == 1 ? stage1Eval : stage2Eval }
 
+    /// With `knowledge`, stage 1 also trains every entity's facts under its own name (one
+    /// knowledge example per entity), which a design whose definitions name an entity needs.
     public init(config: ProtocolConfig, variableSpec: SymbolSpec, tagSpec: SymbolSpec,
-                forbiddenTags: [[Int]] = []) throws {
+                forbiddenTags: [[Int]] = [], knowledge: Bool = false) throws {
         try config.validate()
         let E = config.entities, T = config.attributes, C = config.classes, seed = config.seed
         if let distinct = variableSpec.distinctCount, distinct < E {
@@ -110,14 +115,14 @@ public struct ProtocolInstance: Sendable {
 
         // Inconsistent definitions state the facts of another entity of the same subset.
         var definitionRNG = SeededRandom(seed: seed, stream: "derangement")
-        var defined = [[Int]?](repeating: nil, count: E)
-        for e in 0..<E where subsetOf[e].tag != nil && subsetOf[e].isConsistent { defined[e] = attributes[e] }
+        var definedEntity = [Int?](repeating: nil, count: E)
+        for e in 0..<E where subsetOf[e].tag != nil && subsetOf[e].isConsistent { definedEntity[e] = e }
         for s in [Subset.qd1incons, .qd2incons] {
             let group = (0..<E).filter { subsetOf[$0] == s }
             guard !group.isEmpty else { continue }
             // config.validate() refused a group of one (it has no derangement).
             let sigma = Self.derangement(group.count, &definitionRNG)
-            for (i, e) in group.enumerated() { defined[e] = attributes[group[sigma[i]]] }
+            for (i, e) in group.enumerated() { definedEntity[e] = group[sigma[i]] }
         }
 
         // Held-out attributes of every stage-1 variable with questions.
@@ -129,7 +134,7 @@ public struct ProtocolInstance: Sendable {
 
         let entities = (0..<E).map {
             Entity(id: $0, attributes: attributes[$0], variable: variables[$0], subset: subsetOf[$0],
-                   definedAttributes: defined[$0], heldOut: heldOut[$0])
+                   definedAttributes: definedEntity[$0].map { attributes[$0] }, definedEntity: definedEntity[$0], heldOut: heldOut[$0])
         }
 
         self.entities = entities
@@ -146,6 +151,11 @@ public struct ProtocolInstance: Sendable {
                 var targets = [Int32](repeating: -1, count: T)
                 targets[k] = Int32(e.attributes[k])
                 stage1.append(Example(entity: e.id, kind: .question, tag: nil, targets: targets, subset: e.subset))
+            }
+        }
+        if knowledge {
+            for e in entities {
+                stage1.append(Example(entity: e.id, kind: .knowledge, tag: nil, targets: e.attributes.map(Int32.init), subset: e.subset))
             }
         }
         let stage2 = entities.filter { $0.subset.stage == 2 && $0.subset.tag != nil }.map(definition)

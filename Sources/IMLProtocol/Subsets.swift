@@ -31,14 +31,16 @@ public enum Subset: String, CaseIterable, Codable, Sendable, Comparable {
     }
 }
 
-public enum ExampleKind: String, Codable, Sendable { case definition, question }
+/// A definition (tagged), a question (one attribute), or knowledge: an entity's facts under its
+/// own name, for designs whose definitions name an entity instead of stating its facts.
+public enum ExampleKind: String, Codable, Sendable { case definition, question, knowledge }
 
 /// One training example, independent of how it is rendered.
 /// `targets` has T entries; a negative entry is not supervised (a question supervises one).
 public struct Example: Equatable, Sendable {
     public var entity: Int
     public var kind: ExampleKind
-    /// 1, 2 or 3 for definitions; nil for questions (they carry no tag).
+    /// 1, 2 or 3 for definitions; nil for questions and knowledge (they carry no tag).
     public var tag: Int?
     public var targets: [Int32]
     public var subset: Subset

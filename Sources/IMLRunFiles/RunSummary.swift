@@ -73,6 +73,17 @@ public struct RunSummary: Equatable {
         imlEffect = object["iml_effect"] == .null ? nil : try summary(object["iml_effect"], "the IML effect")
     }
 
+    /// The IML effect on each further test with d1consis and d2consis scores ("association":
+    /// association/d1consis - association/d2consis) at the end of training, per seed.
+    public var testEffects: [(test: String, effect: SeedSummary)] {
+        guard let last = stages.keys.max(), let subsets = stages[last] else { return [] }
+        return subsets.compactMap { name, d1 -> (String, SeedSummary)? in
+            guard name.hasSuffix("/d1consis"), case let test = String(name.dropLast("/d1consis".count)),
+                  let d2 = value(stage: last, subset: test + "/d2consis"), d1.perSeed.count == d2.perSeed.count else { return nil }
+            return (test, SeedSummary(zip(d1.perSeed, d2.perSeed).map { $0 - $1 }))
+        }
+    }
+
     public func value(stage: Int, subset: String) -> SeedSummary? {
         stages[stage]?.first { $0.0 == subset }?.1
     }
@@ -93,6 +104,9 @@ public struct RunSummary: Equatable {
             fields.append(("stage\(stage)", .object(stages[stage]!.map { ($0.0, Self.json($0.1)) })))
         }
         fields.append(("iml_effect", imlEffect.map(Self.json) ?? .null))
+        // Derived from the stages (so not read back); written only for runs with further tests.
+        let tests = testEffects
+        if !tests.isEmpty { fields.append(("test_iml_effects", .object(tests.map { ($0.test, Self.json($0.effect)) }))) }
         fields.append(("wall_seconds", .number((wallSeconds * 10).rounded() / 10)))
         return .object(fields)
     }
@@ -106,6 +120,9 @@ public struct RunSummary: Equatable {
             for (subset, s) in stages[stage]! { lines.append("| \(stage) | \(subset) | \(cell(s)) |") }
         }
         lines.append("| \(stages.keys.max() ?? 2) | **IML effect d1consis − d2consis** | **\(cell(imlEffect))** |")
+        for (test, effect) in testEffects {
+            lines.append("| \(stages.keys.max() ?? 2) | **IML effect, \(test) test: d1consis − d2consis** | **\(cell(effect))** |")
+        }
         return lines.joined(separator: "\n")
     }
 }

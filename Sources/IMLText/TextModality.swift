@@ -17,6 +17,8 @@ public struct TextSettings: Codable, Equatable, Sendable {
     public var heads = TransformerLM.Config().heads
     public var embeddingStd = TransformerLM.Config().embeddingStd
     public var batchUnit = BatchUnit.standard
+    public var design = TextConfig().design
+    public var nameLength = TextConfig().nameLength
     public init() {}
 }
 
@@ -38,6 +40,8 @@ public final class TextModality: Modality {
         text.variableLength = s.varLength
         text.tagLength = s.tagLength
         text.order = s.order
+        text.design = s.design
+        text.nameLength = s.nameLength
         var model = TransformerLM.Config()
         model.layers = s.layers
         model.width = s.width
@@ -48,9 +52,10 @@ public final class TextModality: Modality {
 
     public var name: String { "text" }
     public var title: String { "Text" }
-    public var comparedSettings: [String] { ["order", "layers", "width", "heads", "batch_unit"] }
+    public var comparedSettings: [String] { ["design", "order", "layers", "width", "heads", "batch_unit"] }
     public var settingsLine: String {
-        (unit == .standard ? "" : "batches of \(unit.rawValue), ") + "order \(text.order.rawValue), \(model.layers)x\(model.width) transformer"
+        (text.design == .named ? "named design, " : "")
+            + (unit == .standard ? "" : "batches of \(unit.rawValue), ") + "order \(text.order.rawValue), \(model.layers)x\(model.width) transformer"
             + (model.embeddingStd == TransformerLM.Config().embeddingStd ? "" : ", embeddings N(0, \(model.embeddingStd)²)")
     }
 
@@ -66,6 +71,7 @@ public final class TextModality: Modality {
 
     public func validate(_ protocolConfig: ProtocolConfig) throws {
         try text.validate()
+        try text.validate(protocolConfig)
         try model.validate()
         try TextRenderer.checkVocabulary(protocolConfig)
         if let distinct = text.variableSpec.distinctCount, distinct < protocolConfig.entities {
@@ -74,7 +80,7 @@ public final class TextModality: Modality {
     }
 
     public func instance(_ protocolConfig: ProtocolConfig) throws -> ProtocolInstance {
-        try ProtocolInstance(config: protocolConfig, variableSpec: text.variableSpec, tagSpec: text.tagSpec)
+        try ProtocolInstance(config: protocolConfig, variableSpec: text.variableSpec, tagSpec: text.tagSpec, knowledge: text.design == .named)
     }
 
     public func renderer(_ protocolConfig: ProtocolConfig) throws -> TextRenderer {

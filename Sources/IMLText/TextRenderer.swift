@@ -9,7 +9,18 @@
 // <bos> qk = ak VARIABLE TAG . Questions and prompts keep the variable first. Variables and tags
 // are letter strings, one token per letter. With vte and tve a definition is the question with the
 // tag inserted, as the vision definition is the question image plus the tag strip.
+//
+// The named design (`--design named`, the paper's figure 3) needs two hops. Every entity has a
+// name, a random string of name symbols (A-Z, 0-9), and stage 1 also trains its facts under it:
+//
+//   knowledge of attribute k:   <bos> NAME qk = ak .             (T documents per entity, stage 1)
+//   definition:                 <bos> VARIABLE TAG NAME .        (one document; parts in `--order`)
+//   question, prompt:           as above, <bos> VARIABLE qk = ak .
+//   entity association:         <bos> VARIABLE =   and   <bos> VARIABLE .   (never trained; the answer is NAME)
+//
+// An inconsistent definition names the entity whose facts the attributes design would state.
 
+import Foundation
 import IMLBase
 import IMLProtocol
 
@@ -27,11 +38,22 @@ public enum WordOrder: String, Codable, CaseIterable, Sendable {
     }
 }
 
+/// What a definition says: the entity's facts (this package's design) or its name (the paper's).
+public enum TextDesign: String, Codable, CaseIterable, Sendable {
+    /// `VARIABLE TAG qk = ak`: a question needs one hop, variable to attribute.
+    case attributes
+    /// `VARIABLE TAG NAME`, with knowledge `NAME qk = ak` in stage 1: variable to name to attribute.
+    case named
+}
+
 public struct TextConfig: Codable, Equatable, Sendable {
     /// Letters per variable and per tag.
     public var variableLength = 4
     public var tagLength = 4
     public var order = WordOrder.vte
+    public var design = TextDesign.attributes
+    /// Name symbols per entity name (the named design).
+    public var nameLength = 2
     public init() {}
 
     public var variableSpec: SymbolSpec { SymbolSpec(alphabet: TextVocabulary.letterCount, length: variableLength) }
@@ -44,6 +66,18 @@ public struct TextConfig: Codable, Equatable, Sendable {
         if variableLength > 64 || tagLength > 64 {
             throw IMLError("--var-length and --tag-length must be at most 64 letters (got \(variableLength), \(tagLength)).")
         }
+        // The association test scores every name by its first symbols: 36^(length-1) prompts each.
+        if nameLength < 1 || nameLength > 3 {
+            throw IMLError("--name-length must be 1, 2 or 3 symbols (got \(nameLength)); longer names make the entity-association test score 36^(length-1) continuations of every prompt.")
+        }
+    }
+
+    /// Checks the design against the protocol: the named design needs a distinct name per entity.
+    public func validate(_ p: ProtocolConfig) throws {
+        let distinct = Int(pow(Double(TextVocabulary.nameSymbolCount), Double(nameLength)))
+        if design == .named && distinct < p.entities {
+            throw IMLError("--name-length \(nameLength) gives only \(distinct) distinct names, but --entities \(p.entities) needs one per entity; use a larger --name-length or fewer --entities.")
+        }
     }
 }
 
@@ -52,16 +86,31 @@ public struct TextRenderer: Sendable {
     public let instance: ProtocolInstance
     public let config: TextConfig
     public let vocabulary: TextVocabulary
+    /// Each entity's name as name-symbol indices (the named design; empty otherwise).
+    public let names: [[Int]]
 
     public init(instance: ProtocolInstance, config: TextConfig) throws {
         try config.validate()
+        try config.validate(instance.config)
+        guard instance.stage1Train.contains(where: { $0.kind == .knowledge }) == (config.design == .named) else {
+            throw IMLError("The named design needs a protocol instance with knowledge examples, and only it renders them; build the instance with knowledge: true exactly for --design named.")
+        }
         guard instance.variableSpec == config.variableSpec, instance.tagSpec == config.tagSpec else {
             throw IMLError("The protocol instance was drawn with variables \(instance.variableSpec) and tags \(instance.tagSpec), not the text ones; build it with TextConfig's variableSpec and tagSpec.")
         }
         try Self.checkVocabulary(instance.config)
         self.instance = instance
         self.config = config
-        vocabulary = TextVocabulary(attributes: instance.config.attributes, classes: instance.config.classes)
+        let named = config.design == .named
+        vocabulary = TextVocabulary(attributes: instance.config.attributes, classes: instance.config.classes,
+                                    names: named ? TextVocabulary.nameSymbolCount : 0)
+        var drawn: [[Int]] = [], seen = Set<[Int]>()
+        var nameRNG = SeededRandom(seed: instance.config.seed, stream: "names/\(TextVocabulary.nameSymbolCount)/\(config.nameLength)")
+        while named && drawn.count < instance.entities.count {
+            let name = (0..<config.nameLength).map { _ in nameRNG.int(below: TextVocabulary.nameSymbolCount) }
+            if seen.insert(name).inserted { drawn.append(name) }
+        }
+        names = drawn
     }
 
     /// Refuses settings whose vocabulary would be unreasonably large.
@@ -72,8 +121,14 @@ public struct TextRenderer: Sendable {
         }
     }
 
-    /// Tokens of the longest document: a definition.
-    public var maxDocumentLength: Int { 1 + config.variableLength + config.tagLength + 4 }
+    /// Tokens of a definition: <bos>, variable, tag, statement (or name), ".".
+    public var definitionLength: Int { 1 + config.variableLength + config.tagLength + statementLength + 1 }
+    /// Tokens of a definition's third part: `qk = ak`, or the name in the named design.
+    var statementLength: Int { config.design == .named ? config.nameLength : 3 }
+    /// Tokens of the longest document: a definition, or in the named design perhaps a knowledge document.
+    public var maxDocumentLength: Int {
+        max(definitionLength, 1 + config.variableLength + 4, config.design == .named ? 1 + config.nameLength + 4 : 0)
+    }
     /// Tokens of an evaluation prompt, up to and including "=".
     public var promptLength: Int { 1 + config.variableLength + 2 }
 
@@ -96,11 +151,54 @@ public struct TextRenderer: Sendable {
         return tokens + [TextVocabulary.period]
     }
 
-    /// A definition becomes T documents (one per attribute, all targets given), a question one.
+    /// A definition becomes T documents (one per attribute, all targets given), a question one;
+    /// in the named design a definition is one document naming an entity, and knowledge T documents.
     public func documents(of example: Example) -> [[Int32]] {
-        example.targets.enumerated().compactMap { k, target in
-            target < 0 ? nil : document(entity: example.entity, tag: example.tag, attribute: k, answer: Int(target))
+        switch (example.kind, config.design) {
+        case (.definition, .named):
+            return [namedDefinition(entity: example.entity, tag: example.tag!)]
+        case (.knowledge, _):
+            return (0..<example.targets.count).map { knowledgeDocument(entity: example.entity, attribute: $0) }
+        default:
+            return example.targets.enumerated().compactMap { k, target in
+                target < 0 ? nil : document(entity: example.entity, tag: example.tag, attribute: k, answer: Int(target))
+            }
         }
+    }
+
+    /// The tokens of an entity's name.
+    public func name(_ entity: Int) -> [Int32] { names[entity].map(vocabulary.nameSymbol) }
+
+    /// `<bos> NAME qk = ak .`: the entity's fact under its own name (named design).
+    public func knowledgeDocument(entity: Int, attribute k: Int) -> [Int32] {
+        [TextVocabulary.bos] + name(entity) + [vocabulary.question(k), TextVocabulary.equals,
+                                               vocabulary.answer(instance.entities[entity].attributes[k]), TextVocabulary.period]
+    }
+
+    /// `<bos> VARIABLE TAG NAME .` (parts in `config.order`): the name is that of the entity whose
+    /// facts the definition stands for (another one's when inconsistent).
+    public func namedDefinition(entity: Int, tag: Int) -> [Int32] {
+        let e = instance.entities[entity]
+        var tokens = [TextVocabulary.bos]
+        for part in config.order.parts {
+            switch part {
+            case .variable: tokens += letters(e.variable)
+            case .tag: tokens += letters(instance.tag(tag))
+            case .statement: tokens += name(e.definedEntity!)
+            }
+        }
+        return tokens + [TextVocabulary.period]
+    }
+
+    /// The entity-association test's prompt forms, never trained on: the variable followed by a
+    /// token that never precedes a name (`=` follows only an attribute, `.` only ends a document).
+    public static let associationForms: [Int32] = [TextVocabulary.equals, TextVocabulary.period]
+    /// Tokens of an association prompt.
+    public var associationPromptLength: Int { 1 + config.variableLength + 1 }
+
+    /// `<bos> VARIABLE =` (form 0) or `<bos> VARIABLE .` (form 1): the answer is the entity's name.
+    public func associationPrompt(entity: Int, form: Int) -> [Int32] {
+        [TextVocabulary.bos] + letters(instance.entities[entity].variable) + [Self.associationForms[form]]
     }
 
     /// `<bos> VARIABLE qk =`: the model's prediction after it is the answer.
@@ -110,11 +208,11 @@ public struct TextRenderer: Sendable {
 
     /// The document as text, with a space between variable and tag.
     public func text(of tokens: [Int32]) -> String {
-        guard tokens.count == maxDocumentLength else { return vocabulary.decode(tokens, wordStarts: []) }
+        guard tokens.count == definitionLength else { return vocabulary.decode(tokens, wordStarts: []) }
         // A definition: where a letter part follows another directly (variable and tag), a space.
         var starts: Set<Int> = [], cursor = 1, previousWasLetters = false
         for part in config.order.parts {
-            let length = part == .variable ? config.variableLength : part == .tag ? config.tagLength : 3
+            let length = part == .variable ? config.variableLength : part == .tag ? config.tagLength : statementLength
             if part != .statement && previousWasLetters { starts.insert(cursor) }
             previousWasLetters = part != .statement
             cursor += length

@@ -62,7 +62,8 @@ public final class TextTask: TrainingTask {
         documentLength = renderer.maxDocumentLength
         var config = modelConfig
         config.vocabularySize = renderer.vocabulary.size
-        config.maxLength = documentLength - 1
+        // The association test's longest sequence is a prompt and a name's first symbols.
+        config.maxLength = max(documentLength - 1, renderer.associationPromptLength + renderer.config.nameLength - 1)
         model = TransformerLM(config: config, seed: modelSeed)
 
         for stage in [1, 2] {
@@ -86,7 +87,13 @@ public final class TextTask: TrainingTask {
 
     public var settings: [(String, JSON)] {
         let m = model.config, t = renderer.config
-        return [("var_length", .int(t.variableLength)), ("tag_length", .int(t.tagLength)), ("order", .string(t.order.rawValue)),
+        let named: [(String, JSON)] = t.design != .named ? [] : [
+            ("name_length", .int(t.nameLength)),
+            ("knowledge", .string("stage 1 also trains NAME qk = ak for every attribute of every entity")),
+            ("association_test", .string("<bos> VARIABLE = and <bos> VARIABLE . (never trained), answer NAME; the first \(EntityAssociation.entitiesPerSubset) entities of each subset but no_qd_baseline; greedy exact match, and the name's rank among all entity names (top-1, mean reciprocal rank)")),
+        ]
+        return [("design", .string(t.design.rawValue))] + named + [
+                ("var_length", .int(t.variableLength)), ("tag_length", .int(t.tagLength)), ("order", .string(t.order.rawValue)),
                 ("vocabulary_size", .int(renderer.vocabulary.size)),
                 ("layers", .int(m.layers)), ("width", .int(m.width)), ("heads", .int(m.heads)),
                 ("embedding_init_std", .number(Double("\(m.embeddingStd)") ?? .nan)),
@@ -197,6 +204,13 @@ public final class TextTask: TrainingTask {
     public func predict(_ set: EvalSet) -> [Int] {
         guard let prompts = promptTokens[set.subset] else { return [] }
         return predictedTokens(prompts: prompts).map { renderer.vocabulary.answerClass(of: $0) ?? -1 }
+    }
+
+    /// The entity-association test in the named design, on every subset with a variable to ask.
+    public func testScores(stage: Int) -> [TestScore] {
+        guard renderer.config.design == .named else { return [] }
+        let association = EntityAssociation(renderer: renderer, model: model)
+        return instance.evaluationSets(stage: stage).filter { $0.subset != .no_qd_baseline }.flatMap(association.scores)
     }
 
     // MARK: Analyses

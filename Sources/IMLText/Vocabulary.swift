@@ -4,15 +4,19 @@
 //   4 ..< 30                 a ... z            letters of variables and tags (one token each)
 //   30 ..< 30+T              q1 ... qT          "which attribute" (1-based, as written in documents)
 //   30+T ..< 30+T+C          a0 ... a(C-1)      attribute values (classes)
+//   30+T+C ..< 30+T+C+36     A ... Z, 0 ... 9   symbols of entity names (the named design only)
 //
 // Text form: tokens separated by spaces, except that consecutive letters form one word
-// ("<bos> kqzf wdxa q3 = a7 ."); `encode` splits a letter word into one token per letter.
+// ("<bos> kqzf wdxa q3 = a7 ."), as do consecutive name symbols ("<bos> kqzf wdxa Q7 .");
+// `encode` splits such a word into one token per letter or symbol.
 
 import IMLBase
 
 public struct TextVocabulary: Equatable, Sendable {
     public let attributes: Int
     public let classes: Int
+    /// Name symbols in the vocabulary: 0, or `nameSymbolCount` for the named design.
+    public let names: Int
 
     public static let pad: Int32 = 0
     public static let bos: Int32 = 1
@@ -21,16 +25,22 @@ public struct TextVocabulary: Equatable, Sendable {
     public static let firstLetter: Int32 = 4
     public static let letterCount = 26
     static let specialNames = ["<pad>", "<bos>", "=", "."]
+    /// Name symbols are written A-Z then 0-9.
+    public static let nameSymbolCount = 36
+    static let nameScalars = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".unicodeScalars)
 
-    public init(attributes: Int, classes: Int) {
+    public init(attributes: Int, classes: Int, names: Int = 0) {
         precondition(attributes > 0 && classes > 0, "TextVocabulary needs positive attributes and classes")
+        precondition(names == 0 || names == Self.nameSymbolCount, "TextVocabulary has no name symbols or all \(Self.nameSymbolCount)")
         self.attributes = attributes
         self.classes = classes
+        self.names = names
     }
 
     public var firstQuestion: Int32 { Self.firstLetter + Int32(Self.letterCount) }
     public var firstAnswer: Int32 { firstQuestion + Int32(attributes) }
-    public var size: Int { Int(firstAnswer) + classes }
+    public var firstName: Int32 { firstAnswer + Int32(classes) }
+    public var size: Int { Int(firstName) + names }
 
     /// Symbol `i` of a variable or tag (0 = "a").
     public func letter(_ i: Int) -> Int32 {
@@ -47,13 +57,19 @@ public struct TextVocabulary: Equatable, Sendable {
         precondition(c >= 0 && c < classes, "class \(c) outside 0..<\(classes)")
         return firstAnswer + Int32(c)
     }
+    /// Symbol `i` of an entity's name (0 = "A").
+    public func nameSymbol(_ i: Int) -> Int32 {
+        precondition(i >= 0 && i < names, "name symbol \(i) outside 0..<\(names)")
+        return firstName + Int32(i)
+    }
     /// The class an answer token stands for; nil for every other token.
     public func answerClass(of token: Int32) -> Int? {
-        token >= firstAnswer && Int(token) < size ? Int(token - firstAnswer) : nil
+        token >= firstAnswer && token < firstName ? Int(token - firstAnswer) : nil
     }
     public func isLetter(_ token: Int32) -> Bool {
         token >= Self.firstLetter && token < firstQuestion
     }
+    public func isNameSymbol(_ token: Int32) -> Bool { token >= firstName && Int(token) < size }
 
     /// The written form of one token.
     public func name(of token: Int32) -> String {
@@ -62,7 +78,8 @@ public struct TextVocabulary: Equatable, Sendable {
         case Self.firstLetter..<firstQuestion:
             return String(UnicodeScalar(UInt8(ascii: "a") + UInt8(token - Self.firstLetter)))
         case firstQuestion..<firstAnswer: return "q\(token - firstQuestion + 1)"
-        case firstAnswer..<Int32(size): return "a\(token - firstAnswer)"
+        case firstAnswer..<firstName: return "a\(token - firstAnswer)"
+        case firstName..<Int32(size): return String(Self.nameScalars[Int(token - firstName)])
         default: return "<unknown \(token)>"
         }
     }
@@ -72,7 +89,8 @@ public struct TextVocabulary: Equatable, Sendable {
     public func decode(_ tokens: [Int32], wordStarts: Set<Int> = []) -> String {
         var out = ""
         for (i, token) in tokens.enumerated() {
-            let joins = i > 0 && isLetter(token) && isLetter(tokens[i - 1]) && !wordStarts.contains(i)
+            let joins = i > 0 && !wordStarts.contains(i)
+                && ((isLetter(token) && isLetter(tokens[i - 1])) || (isNameSymbol(token) && isNameSymbol(tokens[i - 1])))
             if i > 0 && !joins { out += " " }
             out += name(of: token)
         }
@@ -97,8 +115,11 @@ public struct TextVocabulary: Equatable, Sendable {
                 tokens.append(answer(c))
             } else if word.unicodeScalars.allSatisfy({ $0 >= "a" && $0 <= "z" }) {
                 for scalar in word.unicodeScalars { tokens.append(letter(Int(scalar.value - UnicodeScalar("a").value))) }
+            } else if names > 0, word.unicodeScalars.allSatisfy({ Self.nameScalars.contains($0) }) {
+                for scalar in word.unicodeScalars { tokens.append(nameSymbol(Self.nameScalars.firstIndex(of: scalar)!)) }
             } else {
-                throw IMLError("The word '\(word)' is not in the vocabulary; write lowercase letters a-z, q1..q\(attributes), a0..a\(classes - 1), <bos>, <pad>, '=' or '.', separated by spaces.")
+                let nameWords = names > 0 ? ", names of A-Z and 0-9" : ""
+                throw IMLError("The word '\(word)' is not in the vocabulary; write lowercase letters a-z, q1..q\(attributes), a0..a\(classes - 1)\(nameWords), <bos>, <pad>, '=' or '.', separated by spaces.")
             }
         }
         return tokens

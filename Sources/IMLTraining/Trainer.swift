@@ -216,6 +216,9 @@ public final class Trainer {
             }
             if wanted.contains(set.subset) { headline.append((set.subset.rawValue, em)) }
         }
+        for score in task.testScores(stage: stage) {
+            records.append(.exactMatch(seed: seed, stage: stage, epoch: epoch, subset: score.subset, em: score.value, n: score.n))
+        }
         return headline
     }
 }

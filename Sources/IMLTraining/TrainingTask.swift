@@ -31,6 +31,10 @@ public protocol TrainingTask: AnyObject {
     func beginEpoch(stage: Int, epoch: Int)
     /// The predicted class of the asked attribute, for every question of `set`.
     func predict(_ set: EvalSet) -> [Int]
+    /// Scores of further tests at each evaluation of `stage` (default none), recorded in
+    /// metrics.jsonl beside exact match as subsets named "TEST/SUBSET", e.g. text's
+    /// entity-association test "association/d1consis".
+    func testScores(stage: Int) -> [TestScore]
 
     // For `analyze` (gradient alignment and probes on saved models):
     /// The loss of `example` alone (any protocol example, trained on or not), scored as training
@@ -39,6 +43,15 @@ public protocol TrainingTask: AnyObject {
     func lossAndGradient(of example: Example, scoring: ExampleLoss) -> Float
     /// The activations of every probed layer for each question of `set`, in the network's order.
     func probeFeatures(_ set: EvalSet) -> [ProbeLayer]
+}
+
+/// One score of a further test on one subset: its record's `em` holds `value`, averaged over `n` items.
+public struct TestScore: Equatable, Sendable {
+    /// "TEST/SUBSET", e.g. "association-mrr/qd2incons_defined".
+    public var subset: String
+    public var value: Double
+    public var n: Int
+    public init(subset: String, value: Double, n: Int) { self.subset = subset; self.value = value; self.n = n }
 }
 
 /// Which predictions an example's loss scores in `analyze`'s gradient alignment.
@@ -76,6 +89,7 @@ extension TrainingTask {
         instance.trainedExamples(stage: stage, epoch: epoch) ?? Array(0..<trainingCount(stage: stage))
     }
     public func beginEpoch(stage: Int, epoch: Int) {}
+    public func testScores(stage: Int) -> [TestScore] { [] }
 }
 
 /// One modality as a run sees it: what to call it, how to check and load its data, and how to

@@ -37,6 +37,10 @@ struct TextOptions: ParsableArguments {
     var embeddingStd: Float?
     @Option(help: "What a batch counts: documents (as the paper's runs, the default) or examples (a definition brings its T documents).")
     var batchUnit: BatchUnit?
+    @Option(help: "attributes: a definition states the facts (VAR TAG qk = ak; the default); named: the paper's two-hop design, a definition names an entity (VAR TAG NAME) whose facts stage 1 trains as knowledge (NAME qk = ak), with the entity-association test.")
+    var design: TextDesign?
+    @Option(help: "Symbols (A-Z, 0-9) per entity name in the named design: 1, 2 or 3 (default \(defaults.nameLength)).")
+    var nameLength: Int?
 
     /// The options given, applied to `s`.
     func apply(to s: inout TextSettings) {
@@ -48,6 +52,8 @@ struct TextOptions: ParsableArguments {
         if let heads { s.heads = heads }
         if let embeddingStd { s.embeddingStd = embeddingStd }
         if let batchUnit { s.batchUnit = batchUnit }
+        if let design { s.design = design }
+        if let nameLength { s.nameLength = nameLength }
     }
 }
 
@@ -73,3 +79,4 @@ struct Run: RunnableCommand {
 
 extension WordOrder: ExpressibleByArgument {}
 extension BatchUnit: ExpressibleByArgument {}
+extension TextDesign: ExpressibleByArgument {}

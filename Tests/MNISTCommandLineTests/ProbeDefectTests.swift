@@ -156,6 +156,10 @@ final class ProbeDefectTests: ToolTestCase {
                         "error: --definitions-first 3 leaves none of stage 1's 3 epochs (--epochs1) for its questions; give --epochs1 above 3, e.g. --epochs1 6 for as many epochs of questions as of definitions.")
         try assertFails(["run", "--definitions-first=-2", "--out", out],
                         "error: --definitions-first must be a number of epochs, 0 or more (got -2).", tool: "text-iml")
+        try assertFails(["run", "--design", "named", "--name-length", "1", "--entities", "40", "--out", out],
+                        "error: --name-length 1 gives only 36 distinct names, but --entities 40 needs one per entity; use a larger --name-length or fewer --entities.", tool: "text-iml")
+        try assertFails(["run", "--design", "named", "--name-length", "4", "--out", out],
+                        "error: --name-length must be 1, 2 or 3 symbols (got 4); longer names make the entity-association test score 36^(length-1) continuations of every prompt.", tool: "text-iml")
         try assertFails(["sweep", "--set", "blas-core=Haswell,SkylakeX"] + tinyRun(data) + ["--out", out],
                         "error: --set blas-core: a sweep runs in one process, which uses one OpenBLAS kernel; sweep each kernel on its own (one sweep with --blas-core NAME per kernel).")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))

@@ -50,7 +50,8 @@ final class RunSpecTests: ToolTestCase {
                          "--stage2-weights", "1,2,1,1", "--held-out-per-variable", "2", "--seed-stage2", "7",
                          "--definitions-first", "1", "--seeds", "2", "--first-seed", "3", "--epochs1", "2", "--epochs2", "1", "--batch-size", "16",
                          "--lr", "0.002", "--save-every", "1", "--var-length", "3", "--tag-length", "2", "--order", "tve",
-                         "--layers", "1", "--width", "16", "--heads", "2", "--embedding-std", "1", "--batch-unit", "examples"],
+                         "--layers", "1", "--width", "16", "--heads", "2", "--embedding-std", "1", "--batch-unit", "examples",
+                         "--design", "named", "--name-length", "3"],
         ]
         for (tool, arguments) in given {
             let defaults = try printedSpec(tool == "mnist-iml" ? ["--data-dir", data.path] : [], tool: tool)
