@@ -206,11 +206,36 @@ public final class TextTask: TrainingTask {
         return predictedTokens(prompts: prompts).map { renderer.vocabulary.answerClass(of: $0) ?? -1 }
     }
 
-    /// The entity-association test in the named design, on every subset with a variable to ask.
+    /// In the named design: the entity-association test on every subset with a variable to ask,
+    /// and, to tell the second hop from the first, recall of the knowledge itself (`knowledge/S`:
+    /// exact match after `<bos> NAME qk =` on every attribute of the subset's first entities).
     public func testScores(stage: Int) -> [TestScore] {
         guard renderer.config.design == .named else { return [] }
         let association = EntityAssociation(renderer: renderer, model: model)
-        return instance.evaluationSets(stage: stage).filter { $0.subset != .no_qd_baseline }.flatMap(association.scores)
+        let sets = instance.evaluationSets(stage: stage)
+        return sets.filter { $0.subset != .no_qd_baseline }.flatMap(association.scores) + sets.map(knowledgeRecall)
+    }
+
+    func knowledgeRecall(_ set: EvalSet) -> TestScore {
+        var entities: [Int] = []
+        for q in set.questions where !entities.contains(q.entity) && entities.count < EntityAssociation.entitiesPerSubset { entities.append(q.entity) }
+        let T = instance.config.attributes, p = 1 + renderer.config.nameLength + 2
+        var prompts: [Int32] = [], answers: [Int] = []
+        for e in entities {
+            for k in 0..<T {
+                prompts += renderer.knowledgeDocument(entity: e, attribute: k).prefix(p)
+                answers.append(instance.entities[e].attributes[k])
+            }
+        }
+        var correct = 0
+        for start in stride(from: 0, to: answers.count, by: Self.evaluationBatch) {
+            let end = min(start + Self.evaluationBatch, answers.count)
+            let logits = model.lastPositionLogits(tokens: Array(prompts[(start * p)..<(end * p)]), batch: end - start, length: p)
+            for (i, token) in SoftmaxCrossEntropy.predictions(logits, classes: model.config.vocabularySize).enumerated() {
+                if renderer.vocabulary.answerClass(of: token) == answers[start + i] { correct += 1 }
+            }
+        }
+        return TestScore(subset: "knowledge/" + set.subset.rawValue, value: Double(correct) / Double(max(1, answers.count)), n: answers.count)
     }
 
     // MARK: Analyses

@@ -116,10 +116,12 @@ final class NamedDesignTests: XCTestCase {
         XCTAssertTrue(stage1.contains("association/qd1consis"))
         XCTAssertTrue(stage1.contains("association-mrr/qd2incons_defined"))
         XCTAssertTrue(stage1.contains("association-top1/q"))
-        XCTAssertFalse(stage1.contains { $0.hasSuffix("no_qd_baseline") })
+        XCTAssertFalse(stage1.contains { $0.hasPrefix("association") && $0.hasSuffix("no_qd_baseline") })
         let stage2 = task.testScores(stage: 2)
         XCTAssertEqual(Set(stage2.map(\.subset)), Set(["d1consis", "d2consis", "d3consis"].flatMap { s in
-            ["association/", "association-top1/", "association-mrr/"].map { $0 + s } }))
+            ["association/", "association-top1/", "association-mrr/"].map { $0 + s } } + ["d1consis", "d2consis", "d3consis", "no_qd_baseline"].map { "knowledge/" + $0 }))
+        let knowledge = try XCTUnwrap(stage2.first { $0.subset == "knowledge/no_qd_baseline" })
+        XCTAssertEqual(knowledge.n, 6 * min(EntityAssociation.entitiesPerSubset, renderer.instance.members(.no_qd_baseline).count))
         let d1 = try XCTUnwrap(stage2.first { $0.subset == "association/d1consis" })
         XCTAssertEqual(d1.n, 2 * min(EntityAssociation.entitiesPerSubset, renderer.instance.members(.d1consis).count), "both prompt forms")
         for score in stage2 where score.subset.hasPrefix("association-mrr/") {
