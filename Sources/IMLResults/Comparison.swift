@@ -14,8 +14,12 @@ public enum Comparison {
     static let protocolSettings = ["entities", "attributes", "classes", "alpha"]
     static let trainingSettings = ["epochs1", "epochs2", "batch_size", "lr"]
 
+    /// Protocol settings shown only where a run departs from their default (older runs lack them).
+    static let protocolSettingsWhereSet: [(key: String, unset: JSON)] = [("definitions_first", .int(0))]
+
     static func shownSettings(_ runs: [DescribedRun]) -> [String] {
         var keys = protocolSettings
+        for (key, unset) in protocolSettingsWhereSet where runs.contains(where: { ($0.config[key] ?? unset) != unset }) { keys.append(key) }
         for run in runs { for key in run.comparedSettings where !keys.contains(key) { keys.append(key) } }
         return keys + trainingSettings
     }
