@@ -53,6 +53,8 @@ declare -A commands=(
   # Definitions first (the authors' 20 + 20): as many epochs of definitions as of questions.
   [mnist-definitions-first]="$bin/mnist-iml run --definitions-first 30 --epochs1 60 --seeds 5"
   [text-definitions-first]="$bin/text-iml run --definitions-first 40 --epochs1 80 --seeds 5"
+  # The paper's two-hop design from scratch, with the entity-association test.
+  [text-named]="$bin/text-iml run --design named --seeds 5"
 )
 order=(mnist-default text-default mnist-seeds-5-9 mnist-seeds-10-19 text-seeds-5-19 mnist-sweep-alpha text-order-tve
        text-batch-examples text-analysis-examples text-order-tve-examples mnist-sweep-batch mnist-analysis mnist-analysis-batch-256
@@ -60,7 +62,7 @@ order=(mnist-default text-default mnist-seeds-5-9 mnist-seeds-10-19 text-seeds-5
        mnist-width-double mnist-width-double-seeds-3-4 text-sweep-width text-sweep-layers mnist-poster mnist-poster-seeds-4-7
        mnist-one-stage-batch-16 mnist-one-stage-batch-32 mnist-one-stage-batch-64 mnist-one-stage-batch-128
        mnist-one-stage-batch-256 mnist-one-stage-batch-512 text-sweep-order-documents mnist-definitions-first
-       text-definitions-first)
+       text-definitions-first text-named)
 # The runs whose saved models `analyze --along-training` studies (gradient alignment, probes).
 analysed=(mnist-analysis text-default text-order-tve text-analysis-examples text-order-tve-examples mnist-analysis-batch-256 mnist-analysis-batch-32)
 [ $# -gt 0 ] && order=("$@")
