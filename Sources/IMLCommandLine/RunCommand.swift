@@ -73,10 +73,8 @@ extension RunnableCommand {
 
     /// `spec` with the modality settings it lacks (it is older than they are) at their defaults.
     static func filled(_ spec: RunSpec) -> RunSpec {
-        guard case .object(var fields) = spec.settings, let defaults = (try? JSONCoding.encode(defaultSettings))?.objectFields else { return spec }
-        for (key, value) in defaults where !fields.contains(where: { $0.0 == key }) { fields.append((key, value)) }
         var out = spec
-        out.settings = .object(fields)
+        out.settings = spec.settings.filling(from: try? JSONCoding.encode(defaultSettings))
         return out
     }
 

@@ -33,6 +33,14 @@ extension JSON {
         return nil
     }
 
+    /// This object with the fields of `defaults` it lacks appended (a file older than those
+    /// settings); any other value unchanged.
+    public func filling(from defaults: JSON?) -> JSON {
+        guard case .object(var fields) = self, let extra = defaults?.objectFields else { return self }
+        for (key, value) in extra where !fields.contains(where: { $0.0 == key }) { fields.append((key, value)) }
+        return .object(fields)
+    }
+
     /// The value as a string, nil for any other kind.
     public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
     /// The value as an integer, nil for any other kind (a number with a fraction too).

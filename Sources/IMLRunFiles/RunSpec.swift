@@ -100,10 +100,8 @@ public struct RunSpec: Equatable, Sendable {
         guard case .object(var protocolFields) = try field("protocol") else { throw IMLError("\(what) has a protocol that is not an object.") }
         protocolFields.append(("seed", .int(0)))
         // A setting added after the spec was written takes its default, which is what that version did.
-        for (key, value) in (try JSONCoding.encode(ProtocolConfig())).objectFields ?? [] where !protocolFields.contains(where: { $0.0 == key }) {
-            protocolFields.append((key, value))
-        }
-        self.protocolConfig = try JSONCoding.decode(ProtocolConfig.self, from: .object(protocolFields), what: "\(what)'s protocol")
+        let protocolJSON = JSON.object(protocolFields).filling(from: try JSONCoding.encode(ProtocolConfig()))
+        self.protocolConfig = try JSONCoding.decode(ProtocolConfig.self, from: protocolJSON, what: "\(what)'s protocol")
         self.training = try JSONCoding.decode(TrainingConfig.self, from: try field("training"), what: "\(what)'s training")
         self.settings = try field("settings")
     }

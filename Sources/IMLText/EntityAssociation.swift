@@ -22,16 +22,19 @@ struct EntityAssociation {
     /// prompt costs A^(L-1) forward sequences, so the test samples to keep an epoch's evaluation small.
     static let entitiesPerSubset = 25
 
+    /// The first `entitiesPerSubset` distinct entities of `set`'s questions.
+    static func askedEntities(_ set: EvalSet) -> [Int] {
+        var entities: [Int] = []
+        for q in set.questions where entities.count < entitiesPerSubset && !entities.contains(q.entity) { entities.append(q.entity) }
+        return entities
+    }
+
     struct Scores { var greedy = 0.0, top1 = 0.0, reciprocalRank = 0.0, n = 0 }
 
     /// The test's scores on the entities of `set`, against each entity's own name and, for an
     /// inconsistent subset, against the name its definition gave.
     func scores(_ set: EvalSet) -> [TestScore] {
-        var entities: [Int] = []
-        for q in set.questions where !entities.contains(q.entity) {
-            entities.append(q.entity)
-            if entities.count == Self.entitiesPerSubset { break }
-        }
+        let entities = Self.askedEntities(set)
         guard !entities.isEmpty else { return [] }
         let targets: [(suffix: String, names: [Int])] = set.subset.isConsistent
             ? [("", entities)]

@@ -137,13 +137,17 @@ public struct TextRenderer: Sendable {
     /// `<bos> VARIABLE TAG qk = ak .` (its parts in `config.order`); `tag` nil gives a question,
     /// `<bos> VARIABLE qk = ak .`.
     public func document(entity: Int, tag: Int?, attribute k: Int, answer: Int) -> [Int32] {
-        let variable = letters(instance.entities[entity].variable)
         let statement = [vocabulary.question(k), TextVocabulary.equals, vocabulary.answer(answer)]
+        guard let tag else { return [TextVocabulary.bos] + letters(instance.entities[entity].variable) + statement + [TextVocabulary.period] }
+        return definition(entity: entity, tag: tag, statement: statement)
+    }
+
+    /// `<bos>`, the variable, the tag and `statement` in `config.order`, then `.`.
+    func definition(entity: Int, tag: Int, statement: [Int32]) -> [Int32] {
         var tokens = [TextVocabulary.bos]
-        guard let tag else { return tokens + variable + statement + [TextVocabulary.period] }
         for part in config.order.parts {
             switch part {
-            case .variable: tokens += variable
+            case .variable: tokens += letters(instance.entities[entity].variable)
             case .tag: tokens += letters(instance.tag(tag))
             case .statement: tokens += statement
             }
@@ -178,16 +182,7 @@ public struct TextRenderer: Sendable {
     /// `<bos> VARIABLE TAG NAME .` (parts in `config.order`): the name is that of the entity whose
     /// facts the definition stands for (another one's when inconsistent).
     public func namedDefinition(entity: Int, tag: Int) -> [Int32] {
-        let e = instance.entities[entity]
-        var tokens = [TextVocabulary.bos]
-        for part in config.order.parts {
-            switch part {
-            case .variable: tokens += letters(e.variable)
-            case .tag: tokens += letters(instance.tag(tag))
-            case .statement: tokens += name(e.definedEntity!)
-            }
-        }
-        return tokens + [TextVocabulary.period]
+        definition(entity: entity, tag: tag, statement: name(instance.entities[entity].definedEntity!))
     }
 
     /// The entity-association test's prompt forms, never trained on: the variable followed by a

@@ -217,8 +217,7 @@ public final class TextTask: TrainingTask {
     }
 
     func knowledgeRecall(_ set: EvalSet) -> TestScore {
-        var entities: [Int] = []
-        for q in set.questions where !entities.contains(q.entity) && entities.count < EntityAssociation.entitiesPerSubset { entities.append(q.entity) }
+        let entities = EntityAssociation.askedEntities(set)
         let T = instance.config.attributes, p = 1 + renderer.config.nameLength + 2
         var prompts: [Int32] = [], answers: [Int] = []
         for e in entities {
