@@ -16,9 +16,10 @@ import PackageDescription
 //   IMLTraining -> IMLAnalysis (gradient alignment, probes);  IMLTraining -> IMLCluster (Slurm)
 //   IMLAnalysis -> IMLResults (comparing runs, the README's tables from the committed runs)
 //   IMLTraining + MNIST -> IMLVision (images, ConvNet + MLP);  IMLTraining -> IMLText (tokens, transformer)
+//   IMLText -> IMLSetInclusion (the paper's set-inclusion documents on the text transformer)
 //   IMLAnalysis + IMLCluster + ArgumentParser -> IMLCommandLine (the option surface; run, sweep,
 //       merge, analyze, submit for any modality)
-//   executables (mnist-iml, text-iml) only declare their modality's options; iml-compare is
+//   executables (mnist-iml, text-iml, set-iml) only declare their modality's options; iml-compare is
 //   IMLResults' tool; iml-bench, idx-fuzz and runfile-fuzz measure and fuzz; IMLTestSupport and
 //   CAllocationCounter serve tests and the bench. Each target declares exactly the modules it imports.
 let package = Package(
@@ -26,6 +27,7 @@ let package = Package(
     products: [
         .executable(name: "mnist-iml", targets: ["mnist-iml"]),
         .executable(name: "text-iml", targets: ["text-iml"]),
+        .executable(name: "set-iml", targets: ["set-iml"]),
         .executable(name: "iml-compare", targets: ["iml-compare"]),
         .executable(name: "iml-bench", targets: ["iml-bench"]),
     ],
@@ -80,6 +82,9 @@ let package = Package(
 
         .target(name: "IMLText", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLRunFiles", "IMLTraining"],
                 swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // Set inclusion (the paper's from-scratch task): its own documents on the text modality's TextTask.
+        .target(name: "IMLSetInclusion", dependencies: ["IMLBase", "IMLProtocol", "IMLRunFiles", "IMLText", "IMLTraining"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         // Options and error reporting the command-line tools share.
         .target(name: "IMLCommandLine", dependencies: [
             "IMLAnalysis", "IMLBase", "IMLCluster", "IMLCore", "IMLProtocol", "IMLRunFiles", "IMLTraining",
@@ -92,6 +97,10 @@ let package = Package(
         ]),
         .executableTarget(name: "text-iml", dependencies: [
             "IMLBase", "IMLCommandLine", "IMLProtocol", "IMLRunFiles", "IMLText", "IMLTraining",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "set-iml", dependencies: [
+            "IMLBase", "IMLCommandLine", "IMLProtocol", "IMLRunFiles", "IMLSetInclusion", "IMLTraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "iml-compare", dependencies: [
@@ -122,6 +131,7 @@ let package = Package(
         .testTarget(name: "IMLReportTests", dependencies: ["CPNG", "IMLBase", "IMLReport"]),
         .testTarget(name: "IMLVisionTests", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLReport", "IMLRunFiles", "IMLTraining", "IMLVision", "MNIST"]),
         .testTarget(name: "IMLTextTests", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLRunFiles", "IMLText", "IMLTraining"]),
+        .testTarget(name: "IMLSetInclusionTests", dependencies: ["IMLBase", "IMLCore", "IMLProtocol", "IMLRunFiles", "IMLSetInclusion", "IMLText", "IMLTraining"]),
         // The layers above the core (run files, training, analysis, cluster, results) through a toy modality.
         .testTarget(name: "IMLRunTests", dependencies: [
             "IMLAnalysis", "IMLBase", "IMLCluster", "IMLCore", "IMLProtocol", "IMLResults", "IMLRunFiles",

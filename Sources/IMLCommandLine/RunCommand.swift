@@ -15,7 +15,7 @@ public protocol RunnableCommand: ParsableCommand {
     /// The modality's part of the run specification, each field named as the tool's option.
     associatedtype Settings: Codable & Equatable
     var runOptions: RunOptions<Defaults> { get }
-    var protocolOptions: ProtocolOptions { get }
+    var protocolOptions: ProtocolOptions<Defaults> { get }
     /// config.json's "modality" of the tool's runs.
     static var modalityName: String { get }
     static var defaultSettings: Settings { get }
@@ -35,9 +35,7 @@ extension RunnableCommand {
 
     /// The spec of a tool's run with no option given.
     public static var defaultSpec: RunSpec {
-        var training = TrainingConfig()
-        training.epochs1 = Defaults.epochs1
-        return RunSpec(modality: modalityName, seeds: Array(0..<5), protocolConfig: ProtocolConfig(), training: training,
+        RunSpec(modality: modalityName, seeds: Array(0..<5), protocolConfig: Defaults.protocolConfig, training: Defaults.training,
                        settings: (try? JSONCoding.encode(defaultSettings)) ?? .object([]))
     }
 

@@ -19,9 +19,9 @@ public enum QuickPreset {
 
 /// The protocol's settings (docs/PROTOCOL.md section 2), shared by every modality. Each option is
 /// the RunSpec key of its name (`--tag1-fraction` sets `tag1_fraction`); one left out keeps the
-/// value of the spec it applies to (the defaults, a resumed run's, or a --spec file's).
-public struct ProtocolOptions: ParsableArguments {
-    static let defaults = ProtocolConfig()
+/// value of the spec it applies to (the tool's defaults, a resumed run's, or a --spec file's).
+public struct ProtocolOptions<Defaults: RunDefaults>: ParsableArguments {
+    static var defaults: ProtocolConfig { Defaults.protocolConfig }
 
     @Option(help: "Entities (variables) per seed (default \(defaults.entities); \(QuickPreset.entities) with --quick).")
     public var entities: Int?
@@ -70,7 +70,7 @@ public struct ProtocolOptions: ParsableArguments {
 
     /// The validated protocol settings of one seed, without the --quick preset (render, sample).
     public func config(seed: UInt64) throws -> ProtocolConfig {
-        var c = ProtocolConfig()
+        var c = Defaults.protocolConfig
         try apply(to: &c)
         try c.validate()
         c.seed = seed
@@ -89,22 +89,30 @@ public struct ProtocolOptions: ParsableArguments {
     }
 }
 
-/// A tool's training defaults that depend on its modality.
+/// A tool's defaults that depend on its modality or task: what a run given no option trains.
 public protocol RunDefaults {
-    static var epochs1: Int { get }
+    /// Default: ProtocolConfig()'s, the protocol of docs/PROTOCOL.md section 2.
+    static var protocolConfig: ProtocolConfig { get }
+    /// Default: TrainingConfig()'s.
+    static var training: TrainingConfig { get }
+}
+
+extension RunDefaults {
+    public static var protocolConfig: ProtocolConfig { ProtocolConfig() }
+    public static var training: TrainingConfig { TrainingConfig() }
 }
 
 /// Training and execution options of `run` (and of every run of a sweep). The training options
 /// set RunSpec keys as ProtocolOptions do; the execution options (--threads, --blas-core, --out,
 /// --force, --resume) say where and how a run executes and are not part of its spec.
 public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
-    static var training: TrainingConfig { TrainingConfig() }
+    static var training: TrainingConfig { Defaults.training }
 
     @Option(help: "Number of seeds (default 5; \(QuickPreset.seeds) with --quick).")
     public var seeds: Int?
     @Option(help: "First seed; the seeds are first-seed, first-seed+1, ... (default 0).")
     public var firstSeed: UInt64?
-    @Option(help: "Epochs of stage 1 (default \(Defaults.epochs1); \(QuickPreset.epochs) with --quick).")
+    @Option(help: "Epochs of stage 1 (default \(training.epochs1); \(QuickPreset.epochs) with --quick).")
     public var epochs1: Int?
     @Option(help: "Epochs of stage 2 (default \(training.epochs2); \(QuickPreset.epochs) with --quick).")
     public var epochs2: Int?

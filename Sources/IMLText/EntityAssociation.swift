@@ -15,6 +15,18 @@ import IMLCore
 import IMLProtocol
 import IMLTraining
 
+extension TextRenderer {
+    /// In the named design: the entity-association test on every subset with a variable to ask,
+    /// and, to tell the second hop from the first, recall of the knowledge itself (`knowledge/S`:
+    /// exact match after `<bos> NAME qk =` on every attribute of the subset's first entities).
+    public func testScores(model: TransformerLM, stage: Int) -> [TestScore] {
+        guard config.design == .named else { return [] }
+        let association = EntityAssociation(renderer: self, model: model)
+        let sets = instance.evaluationSets(stage: stage)
+        return sets.filter { $0.subset != .no_qd_baseline }.flatMap(association.scores) + sets.map(association.knowledgeRecall)
+    }
+}
+
 struct EntityAssociation {
     let renderer: TextRenderer
     let model: TransformerLM
@@ -59,6 +71,27 @@ struct EntityAssociation {
                     TestScore(subset: "association-top1/" + name, value: total.top1 / n, n: total.n),
                     TestScore(subset: "association-mrr/" + name, value: total.reciprocalRank / n, n: total.n)]
         }
+    }
+
+    func knowledgeRecall(_ set: EvalSet) -> TestScore {
+        let entities = Self.askedEntities(set)
+        let T = renderer.instance.config.attributes, p = 1 + renderer.config.nameLength + 2
+        var prompts: [Int32] = [], answers: [Int] = []
+        for e in entities {
+            for k in 0..<T {
+                prompts += renderer.knowledgeDocument(entity: e, attribute: k).prefix(p)
+                answers.append(renderer.instance.entities[e].attributes[k])
+            }
+        }
+        var correct = 0
+        for start in stride(from: 0, to: answers.count, by: TextTask.evaluationBatch) {
+            let end = min(start + TextTask.evaluationBatch, answers.count)
+            let logits = model.lastPositionLogits(tokens: Array(prompts[(start * p)..<(end * p)]), batch: end - start, length: p)
+            for (i, token) in SoftmaxCrossEntropy.predictions(logits, classes: model.config.vocabularySize).enumerated() {
+                if renderer.vocabulary.answerClass(of: token) == answers[start + i] { correct += 1 }
+            }
+        }
+        return TestScore(subset: "knowledge/" + set.subset.rawValue, value: Double(correct) / Double(max(1, answers.count)), n: answers.count)
     }
 
     /// For each prompt: every entity name's log-probability, and the greedy continuation as name

@@ -26,9 +26,7 @@ public final class TextModality: Modality {
     public let text: TextConfig
     public let model: TransformerLM.Config
     public let unit: BatchUnit
-    /// Training tokens per epoch of each stage (the same for every seed), known after the first task.
-    private var tokensPerEpoch: [Int: Int] = [:]
-    private let lock = NSLock()
+    private let tokens = TrainingTokens()
 
     public init(text: TextConfig, model: TransformerLM.Config, unit: BatchUnit = .standard) {
         self.text = text; self.model = model; self.unit = unit
@@ -88,16 +86,32 @@ public final class TextModality: Modality {
     }
 
     public func makeTask(_ protocolConfig: ProtocolConfig) throws -> TrainingTask {
-        let task = try TextTask(renderer: try renderer(protocolConfig), model: model, modelSeed: protocolConfig.seed, unit: unit)
+        tokens.record(try TextTask(renderer: try renderer(protocolConfig), model: model, modelSeed: protocolConfig.seed, unit: unit))
+    }
+
+    public func throughput(training: TrainingConfig, seeds: Int, wallSeconds: Double) -> String? {
+        tokens.throughput(training: training, seeds: seeds, wallSeconds: wallSeconds)
+    }
+}
+
+/// A token modality's training tokens per epoch of each stage (the same for every seed), known
+/// after its first task, for the run's final throughput line.
+public final class TrainingTokens: @unchecked Sendable {
+    private var perEpoch: [Int: Int] = [:]
+    private let lock = NSLock()
+    public init() {}
+
+    /// Notes `task`'s token counts (the first task's) and returns it.
+    public func record(_ task: TextTask) -> TextTask {
         lock.lock()
-        if tokensPerEpoch.isEmpty { tokensPerEpoch = [1: task.tokenCount(stage: 1), 2: task.tokenCount(stage: 2)] }
+        if perEpoch.isEmpty { perEpoch = [1: task.tokenCount(stage: 1), 2: task.tokenCount(stage: 2)] }
         lock.unlock()
         return task
     }
 
     public func throughput(training: TrainingConfig, seeds: Int, wallSeconds: Double) -> String? {
         lock.lock(); defer { lock.unlock() }
-        guard let t1 = tokensPerEpoch[1], let t2 = tokensPerEpoch[2], wallSeconds > 0 else { return nil }
+        guard let t1 = perEpoch[1], let t2 = perEpoch[2], wallSeconds > 0 else { return nil }
         let tokens = Double(t1 * training.epochs1 + t2 * training.epochs2) * Double(seeds)
         return String(format: "%.0f training tokens/s (document tokens, both stages, all seeds)", tokens / wallSeconds)
     }

@@ -23,6 +23,7 @@
 import Foundation
 import IMLBase
 import IMLProtocol
+import IMLRunFiles
 
 /// The order of a definition's variable (v), tag (t) and statement `qk = ak` (e).
 public enum WordOrder: String, Codable, CaseIterable, Sendable {
@@ -82,7 +83,7 @@ public struct TextConfig: Codable, Equatable, Sendable {
 }
 
 /// Renders one protocol instance as token documents.
-public struct TextRenderer: Sendable {
+public struct TextRenderer: DocumentRenderer {
     public let instance: ProtocolInstance
     public let config: TextConfig
     public let vocabulary: TextVocabulary
@@ -133,6 +134,24 @@ public struct TextRenderer: Sendable {
     public var promptLength: Int { 1 + config.variableLength + 2 }
 
     func letters(_ symbols: [Int]) -> [Int32] { symbols.map(vocabulary.letter) }
+
+    // MARK: DocumentRenderer
+
+    public var vocabularySize: Int { vocabulary.size }
+    /// The association test's longest sequence is a prompt and a name's first symbols.
+    public var maxTestLength: Int { associationPromptLength + config.nameLength - 1 }
+    public func answerClass(of token: Int32) -> Int? { vocabulary.answerClass(of: token) }
+    public var exactMatchRule: String { "arg-max over the vocabulary after '<bos> VARIABLE qk ='" }
+    public var settings: [(String, JSON)] {
+        let named: [(String, JSON)] = config.design != .named ? [] : [
+            ("name_length", .int(config.nameLength)),
+            ("knowledge", .string("stage 1 also trains NAME qk = ak for every attribute of every entity")),
+            ("association_test", .string("<bos> VARIABLE = and <bos> VARIABLE . (never trained), answer NAME; the first \(EntityAssociation.entitiesPerSubset) entities of each subset but no_qd_baseline; greedy exact match, and the name's rank among all entity names (top-1, mean reciprocal rank)")),
+        ]
+        return [("design", .string(config.design.rawValue))] + named + [
+            ("var_length", .int(config.variableLength)), ("tag_length", .int(config.tagLength)), ("order", .string(config.order.rawValue)),
+            ("vocabulary_size", .int(vocabulary.size))]
+    }
 
     /// `<bos> VARIABLE TAG qk = ak .` (its parts in `config.order`); `tag` nil gives a question,
     /// `<bos> VARIABLE qk = ak .`.

@@ -1,5 +1,6 @@
-// The text modality as a TrainingTask: every training example pre-rendered once as padded token
-// documents, every evaluation question as a prompt, the TransformerLM and next-token loss.
+// Token documents as a TrainingTask: every training example pre-rendered once as padded token
+// documents, every evaluation question as a prompt, the TransformerLM and next-token loss. The
+// documents come from a DocumentRenderer: the text modality's TextRenderer, or another format's.
 //
 // Shapes: a batch of B documents, padded to the batch's longest (S+1 tokens), gives
 //   inputs  [B, S] = document[0..<S]        targets [B*S] = document[1...S], -1 on padding
@@ -31,7 +32,7 @@ public enum BatchUnit: String, Codable, CaseIterable, Sendable {
 
 public final class TextTask: TrainingTask {
     public let instance: ProtocolInstance
-    public let renderer: TextRenderer
+    public let renderer: any DocumentRenderer
     public let model: TransformerLM
     public let unit: BatchUnit
     let loss = SoftmaxCrossEntropy()
@@ -52,7 +53,7 @@ public final class TextTask: TrainingTask {
 
     public var network: Layer { model }
 
-    public init(renderer: TextRenderer, model modelConfig: TransformerLM.Config,
+    public init(renderer: any DocumentRenderer, model modelConfig: TransformerLM.Config,
                 modelSeed: UInt64, unit: BatchUnit = .standard) throws {
         try modelConfig.validate()
         let instance = renderer.instance
@@ -61,9 +62,8 @@ public final class TextTask: TrainingTask {
         self.unit = unit
         documentLength = renderer.maxDocumentLength
         var config = modelConfig
-        config.vocabularySize = renderer.vocabulary.size
-        // The association test's longest sequence is a prompt and a name's first symbols.
-        config.maxLength = max(documentLength - 1, renderer.associationPromptLength + renderer.config.nameLength - 1)
+        config.vocabularySize = renderer.vocabularySize
+        config.maxLength = max(documentLength - 1, renderer.maxTestLength)
         model = TransformerLM(config: config, seed: modelSeed)
 
         for stage in [1, 2] {
@@ -86,15 +86,8 @@ public final class TextTask: TrainingTask {
     }
 
     public var settings: [(String, JSON)] {
-        let m = model.config, t = renderer.config
-        let named: [(String, JSON)] = t.design != .named ? [] : [
-            ("name_length", .int(t.nameLength)),
-            ("knowledge", .string("stage 1 also trains NAME qk = ak for every attribute of every entity")),
-            ("association_test", .string("<bos> VARIABLE = and <bos> VARIABLE . (never trained), answer NAME; the first \(EntityAssociation.entitiesPerSubset) entities of each subset but no_qd_baseline; greedy exact match, and the name's rank among all entity names (top-1, mean reciprocal rank)")),
-        ]
-        return [("design", .string(t.design.rawValue))] + named + [
-                ("var_length", .int(t.variableLength)), ("tag_length", .int(t.tagLength)), ("order", .string(t.order.rawValue)),
-                ("vocabulary_size", .int(renderer.vocabulary.size)),
+        let m = model.config
+        return renderer.settings + [
                 ("layers", .int(m.layers)), ("width", .int(m.width)), ("heads", .int(m.heads)),
                 ("embedding_init_std", .number(Double("\(m.embeddingStd)") ?? .nan)),
                 ("parameters", .int(model.parameterCount)),
@@ -102,7 +95,7 @@ public final class TextTask: TrainingTask {
                 ("stage1_documents", .int(documentCount(stage: 1))), ("stage1_tokens", .int(tokenCount(stage: 1))),
                 ("stage2_documents", .int(documentCount(stage: 2))), ("stage2_tokens", .int(tokenCount(stage: 2))),
                 ("loss", .string("next-token cross-entropy, mean over the non-padding tokens of a batch")),
-                ("exact_match", .string("arg-max over the vocabulary after '<bos> VARIABLE qk ='")),
+                ("exact_match", .string(renderer.exactMatchRule)),
                 ("model", .string(model.summary))]
     }
 
@@ -203,39 +196,11 @@ public final class TextTask: TrainingTask {
 
     public func predict(_ set: EvalSet) -> [Int] {
         guard let prompts = promptTokens[set.subset] else { return [] }
-        return predictedTokens(prompts: prompts).map { renderer.vocabulary.answerClass(of: $0) ?? -1 }
+        return predictedTokens(prompts: prompts).map { renderer.answerClass(of: $0) ?? -1 }
     }
 
-    /// In the named design: the entity-association test on every subset with a variable to ask,
-    /// and, to tell the second hop from the first, recall of the knowledge itself (`knowledge/S`:
-    /// exact match after `<bos> NAME qk =` on every attribute of the subset's first entities).
-    public func testScores(stage: Int) -> [TestScore] {
-        guard renderer.config.design == .named else { return [] }
-        let association = EntityAssociation(renderer: renderer, model: model)
-        let sets = instance.evaluationSets(stage: stage)
-        return sets.filter { $0.subset != .no_qd_baseline }.flatMap(association.scores) + sets.map(knowledgeRecall)
-    }
-
-    func knowledgeRecall(_ set: EvalSet) -> TestScore {
-        let entities = EntityAssociation.askedEntities(set)
-        let T = instance.config.attributes, p = 1 + renderer.config.nameLength + 2
-        var prompts: [Int32] = [], answers: [Int] = []
-        for e in entities {
-            for k in 0..<T {
-                prompts += renderer.knowledgeDocument(entity: e, attribute: k).prefix(p)
-                answers.append(instance.entities[e].attributes[k])
-            }
-        }
-        var correct = 0
-        for start in stride(from: 0, to: answers.count, by: Self.evaluationBatch) {
-            let end = min(start + Self.evaluationBatch, answers.count)
-            let logits = model.lastPositionLogits(tokens: Array(prompts[(start * p)..<(end * p)]), batch: end - start, length: p)
-            for (i, token) in SoftmaxCrossEntropy.predictions(logits, classes: model.config.vocabularySize).enumerated() {
-                if renderer.vocabulary.answerClass(of: token) == answers[start + i] { correct += 1 }
-            }
-        }
-        return TestScore(subset: "knowledge/" + set.subset.rawValue, value: Double(correct) / Double(max(1, answers.count)), n: answers.count)
-    }
+    /// The renderer's further tests (the named design's entity association), on this model.
+    public func testScores(stage: Int) -> [TestScore] { renderer.testScores(model: model, stage: stage) }
 
     // MARK: Analyses
 
@@ -248,7 +213,7 @@ public final class TextTask: TrainingTask {
         for document in documents {
             for t in 0..<length { inputs.append(t < document.count ? document[t] : TextVocabulary.pad) }
             for t in 1...length {
-                let scored = t < document.count && (scoring == .full || renderer.vocabulary.answerClass(of: document[t]) != nil)
+                let scored = t < document.count && (scoring == .full || renderer.answerClass(of: document[t]) != nil)
                 targets.append(scored ? document[t] : -1)
             }
         }
@@ -259,7 +224,7 @@ public final class TextTask: TrainingTask {
     }
 
     /// The residual stream after the embedding and after each block, at every position of each
-    /// question's prompt ("<bos> VARIABLE qk =").
+    /// question's prompt (e.g. "<bos> VARIABLE qk =").
     public func probeFeatures(_ set: EvalSet) -> [ProbeLayer] {
         guard let prompts = promptTokens[set.subset], !set.questions.isEmpty else { return [] }
         let p = renderer.promptLength, d = model.config.width, count = prompts.count / p

@@ -78,15 +78,14 @@ struct VisionOptions: ParsableArguments {
     }
 }
 
-enum VisionDefaults: RunDefaults {
-    static var epochs1: Int { TrainingConfig().epochs1 }
-}
+/// The protocol's and training's own defaults.
+enum VisionDefaults: RunDefaults {}
 
 struct Run: RunnableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train stage 1 and stage 2 over several seeds; write metrics, summary and curves.")
 
-    @OptionGroup var protocolOptions: ProtocolOptions
+    @OptionGroup var protocolOptions: ProtocolOptions<VisionDefaults>
     @OptionGroup var vision: VisionOptions
     @OptionGroup var runOptions: RunOptions<VisionDefaults>
 

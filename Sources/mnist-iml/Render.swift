@@ -9,7 +9,7 @@ struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write example images: a definition and a consistent question per tag, and a contact sheet of every subset.")
 
-    @OptionGroup var givenProtocolOptions: ProtocolOptions
+    @OptionGroup var givenProtocolOptions: ProtocolOptions<VisionDefaults>
     @OptionGroup var vision: VisionOptions
     @Option(help: "Seed of the protocol instance to draw.") var seed: UInt64 = 0
     @Option(help: "Output directory.") var out: String = "results/mnist-render"

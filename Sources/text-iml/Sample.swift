@@ -12,7 +12,7 @@ struct Sample: ParsableCommand {
         abstract: "Print a few training documents and evaluation prompts (with gold answers) of every subset.",
         discussion: "With --model RUN/models/seed-N/stage-S-epoch-E.weights, print that saved model's answers to every subset's evaluation prompts next to the gold ones instead (the run's settings come from RUN/config.json).")
 
-    @OptionGroup var protocolOptions: ProtocolOptions
+    @OptionGroup var protocolOptions: ProtocolOptions<TextDefaults>
     @OptionGroup var text: TextOptions
     @Option(help: "The seed whose data to show.") var seed: UInt64 = 0
     @Option(help: "Documents shown per subset and kind.") var n = 3
@@ -83,9 +83,9 @@ extension Sample {
         }
         var protocolConfig = spec.protocolConfig
         protocolConfig.seed = saved.seed
-        guard let task = try modality.makeTask(protocolConfig) as? TextTask else { return }
+        guard let task = try modality.makeTask(protocolConfig) as? TextTask, let renderer = task.renderer as? TextRenderer else { return }
         try saved.load(into: task.parameters, name: path)
-        let renderer = task.renderer, vocabulary = renderer.vocabulary
+        let vocabulary = renderer.vocabulary
         print("seed \(saved.seed), stage \(saved.stage), epoch \(saved.epoch): prompt -> gold answer | model's answer")
         for set in task.instance.stage1Eval + task.instance.stage2Eval {
             let predicted = task.predict(set)

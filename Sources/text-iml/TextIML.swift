@@ -59,14 +59,18 @@ struct TextOptions: ParsableArguments {
 
 /// The paper's text runs train stage 1 for 40 epochs (stage 2 keeps the protocol's 30).
 enum TextDefaults: RunDefaults {
-    static var epochs1: Int { 40 }
+    static var training: TrainingConfig {
+        var t = TrainingConfig()
+        t.epochs1 = 40
+        return t
+    }
 }
 
 struct Run: RunnableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train stage 1 and stage 2 over several seeds; write metrics, summary and curves.")
 
-    @OptionGroup var protocolOptions: ProtocolOptions
+    @OptionGroup var protocolOptions: ProtocolOptions<TextDefaults>
     @OptionGroup var textOptions: TextOptions
     @OptionGroup var runOptions: RunOptions<TextDefaults>
 

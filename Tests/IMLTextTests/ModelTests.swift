@@ -179,7 +179,7 @@ final class TextTaskTests: XCTestCase {
             var expected: Float = 0
             for document in documents {
                 // The answer is the one target that is an answer token.
-                let t = try XCTUnwrap(document.indices.dropFirst().first { task.renderer.vocabulary.answerClass(of: document[$0]) != nil })
+                let t = try XCTUnwrap(document.indices.dropFirst().first { task.renderer.answerClass(of: document[$0]) != nil })
                 if example.kind == .question { XCTAssertEqual(t, p) }
                 expected += crossEntropy(after: Array(document[..<t]), answer: document[t]) / Float(documents.count)
             }
@@ -219,7 +219,7 @@ final class TextTaskTests: XCTestCase {
 
     func testPredictionsAreTheArgMaxAfterEachQuestionsPrompt() throws {
         let task = try makeTask()
-        let v = task.renderer.vocabulary
+        let v = (task.renderer as! TextRenderer).vocabulary
         for set in task.instance.stage1Eval + task.instance.stage2Eval {
             let predicted = task.predict(set)
             XCTAssertEqual(predicted.count, set.questions.count)
