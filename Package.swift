@@ -141,6 +141,7 @@ let package = Package(
         .target(name: "ToolTestSupport", dependencies: ["IMLBase", "MNIST"]),
         // text-iml's own options through the built tool.
         .testTarget(name: "TextCommandLineTests", dependencies: ["IMLBase", "ToolTestSupport"]),
+        .testTarget(name: "SetCommandLineTests", dependencies: ["IMLBase", "ToolTestSupport"]),
         // The bad-input catalogue and Ctrl-C/--resume, run through the built mnist-iml.
         .testTarget(name: "MNISTCommandLineTests", dependencies: ["IMLBase", "IMLCore", "IMLRunFiles", "MNIST", "ToolTestSupport"]),
         // submit, status and aggregate through the built mnist-iml against a real local Slurm
