@@ -100,7 +100,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "set-iml", dependencies: [
-            "IMLBase", "IMLCommandLine", "IMLProtocol", "IMLRunFiles", "IMLSetInclusion", "IMLTraining",
+            "IMLBase", "IMLCommandLine", "IMLProtocol", "IMLRunFiles", "IMLSetInclusion", "IMLText", "IMLTraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "iml-compare", dependencies: [

@@ -11,16 +11,20 @@ import IMLTraining
 public struct SetInclusionSettings: Codable, Equatable, Sendable {
     public var numbers = SetInclusionConfig().numbers
     public var numbersPerQuestion = SetInclusionConfig().numbersPerQuestion
+    public var lists = SetInclusionConfig().lists
     public var layers = TransformerLM.Config().layers
     public var width = TransformerLM.Config().width
     public var heads = TransformerLM.Config().heads
     public var embeddingStd = TransformerLM.Config().embeddingStd
+    /// Which next-token predictions the loss scores: all (the paper's) or each document's last.
+    public var scoredTokens = ScoredTokens.all
     public init() {}
 
     public var format: SetInclusionConfig {
         var c = SetInclusionConfig()
         c.numbers = numbers
         c.numbersPerQuestion = numbersPerQuestion
+        c.lists = lists
         return c
     }
     public var model: TransformerLM.Config {
@@ -36,18 +40,22 @@ public struct SetInclusionSettings: Codable, Equatable, Sendable {
 public final class SetInclusionModality: Modality {
     public let format: SetInclusionConfig
     public let model: TransformerLM.Config
+    public let scored: ScoredTokens
     private let tokens = TrainingTokens()
 
     public init(settings: SetInclusionSettings) {
         format = settings.format
         model = settings.model
+        scored = settings.scoredTokens
     }
 
     public var name: String { "set" }
     public var title: String { "Set inclusion" }
-    public var comparedSettings: [String] { ["numbers_per_question", "layers", "width", "heads"] }
+    public var comparedSettings: [String] { ["numbers_per_question", "lists", "scored_tokens", "layers", "width", "heads"] }
     public var settingsLine: String {
         "\(format.numbersPerQuestion) of \(format.numbers) numbers a question, \(model.layers)x\(model.width) transformer"
+            + (format.lists == .fixed ? "" : ", lists drawn every epoch")
+            + (scored == .all ? "" : ", loss on each document's last token")
             + (model.embeddingStd == TransformerLM.Config().embeddingStd ? "" : ", embeddings N(0, \(model.embeddingStd)²)")
     }
 
@@ -77,7 +85,7 @@ public final class SetInclusionModality: Modality {
 
     public func makeTask(_ p: ProtocolConfig) throws -> TrainingTask {
         // Every example is one document, so batching documents is batching examples.
-        tokens.record(try TextTask(renderer: try renderer(p), model: model, modelSeed: p.seed, unit: .documents))
+        tokens.record(try TextTask(renderer: try renderer(p), model: model, modelSeed: p.seed, unit: .documents, scored: scored))
     }
 
     public func throughput(training: TrainingConfig, seeds: Int, wallSeconds: Double) -> String? {

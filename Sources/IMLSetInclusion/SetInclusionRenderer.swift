@@ -23,12 +23,22 @@ import IMLRunFiles
 import IMLText
 import IMLTraining
 
+/// When the numbers of a training question are drawn.
+public enum ListDraw: String, Codable, CaseIterable, Sendable {
+    /// Once: every epoch trains the same lists, as the paper's 12 training questions per x. At
+    /// the 1000 x's that fit here the transformer memorises them and never generalises (docs/results.md).
+    case fixed
+    /// Anew every epoch (each answer kept), so that no list can be memorised: the default.
+    case everyEpoch = "every-epoch"
+}
+
 /// The set-inclusion format: how many numbers there are and how many a question lists.
 public struct SetInclusionConfig: Codable, Equatable, Sendable {
     /// Numbers 0..<numbers (the paper's 0-99).
     public var numbers = 100
     /// Numbers listed in each question (the paper's main config: 8).
     public var numbersPerQuestion = 8
+    public var lists = ListDraw.everyEpoch
     public init() {}
 
     public func validate() throws {
@@ -108,7 +118,7 @@ public struct SetInclusionRenderer: DocumentRenderer {
     /// Each entity's wrong number x' != x, which an inconsistent definition states.
     public let wrongX: [Int]
     /// The numbers of question k of entity e: lists[(e * T + k) * n ..< +n].
-    let lists: [Int]
+    private(set) var lists: [Int]
 
     public init(instance: ProtocolInstance, config: SetInclusionConfig) throws {
         try config.validate()
@@ -129,15 +139,22 @@ public struct SetInclusionRenderer: DocumentRenderer {
         }
         x = xs
         wrongX = wrong
-        var listRNG = SeededRandom(seed: instance.config.seed, stream: "set-inclusion/lists/\(N)/\(n)")
+        lists = Self.drawLists(instance: instance, config: config, x: xs, wrongX: wrong, stream: "set-inclusion/lists/\(N)/\(n)")
+    }
+
+    /// Every question's list: x exactly when its answer is true and, for an inconsistent entity,
+    /// x' exactly when its defined answer is true; the other numbers distinct and random.
+    static func drawLists(instance: ProtocolInstance, config: SetInclusionConfig, x: [Int], wrongX: [Int], stream: String) -> [Int] {
+        let N = config.numbers, n = config.numbersPerQuestion, T = instance.config.attributes
+        var listRNG = SeededRandom(seed: instance.config.seed, stream: stream)
         var all: [Int] = []
         all.reserveCapacity(instance.entities.count * T * n)
         for e in instance.entities {
             let inconsistent = !e.subset.isConsistent
             for k in 0..<T {
                 // Which numbers the list must hold (true) and must not hold (false).
-                var fixed: [(Int, Bool)] = [(xs[e.id], e.attributes[k] == 1)]
-                if inconsistent { fixed.append((wrong[e.id], e.definedAttributes![k] == 1)) }
+                var fixed: [(Int, Bool)] = [(x[e.id], e.attributes[k] == 1)]
+                if inconsistent { fixed.append((wrongX[e.id], e.definedAttributes![k] == 1)) }
                 var list = fixed.filter(\.1).map(\.0)
                 let excluded = Set(fixed.map(\.0))
                 while list.count < n {
@@ -148,7 +165,16 @@ public struct SetInclusionRenderer: DocumentRenderer {
                 all += list
             }
         }
-        lists = all
+        return all
+    }
+
+    /// With lists drawn every epoch, the renderer of `epoch`'s training questions (x, x' and the answers kept).
+    public func redrawn(epoch: Int) -> (any DocumentRenderer)? {
+        guard config.lists == .everyEpoch else { return nil }
+        var copy = self
+        copy.lists = Self.drawLists(instance: instance, config: config, x: x, wrongX: wrongX,
+                                    stream: "set-inclusion/lists/\(config.numbers)/\(config.numbersPerQuestion)/epoch-\(epoch)")
+        return copy
     }
 
     /// The numbers question `k` of `entity` lists, in the order written.
@@ -196,6 +222,8 @@ public struct SetInclusionRenderer: DocumentRenderer {
     public var settings: [(String, JSON)] {
         [("task", .string("set inclusion: definition <bos> TAG VAR % x, question <bos> VAR % n1 ... nn = true|false (true when x is listed)")),
          ("numbers", .int(config.numbers)), ("numbers_per_question", .int(config.numbersPerQuestion)),
+         // every-epoch: training questions' numbers drawn anew every epoch, answers kept; evaluation lists fixed.
+         ("lists", .string(config.lists.rawValue)),
          ("inconsistent_definition", .string("states a wrong number x' != x, listed exactly where the protocol's defined answer is true")),
          ("vocabulary_size", .int(vocabulary.size))]
     }

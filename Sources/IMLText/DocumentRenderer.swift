@@ -31,9 +31,14 @@ public protocol DocumentRenderer: Sendable {
     var exactMatchRule: String { get }
     /// Scores of further tests at each evaluation of `stage` (default none), see TrainingTask.testScores.
     func testScores(model: TransformerLM, stage: Int) -> [TestScore]
+    /// The renderer of `epoch`'s training documents when they change from epoch to epoch (each
+    /// document keeping its length), or nil (the default) when every epoch trains the same ones.
+    /// Evaluation prompts always come from this renderer.
+    func redrawn(epoch: Int) -> (any DocumentRenderer)?
 }
 
 extension DocumentRenderer {
     public var maxTestLength: Int { promptLength }
     public func testScores(model: TransformerLM, stage: Int) -> [TestScore] { [] }
+    public func redrawn(epoch: Int) -> (any DocumentRenderer)? { nil }
 }

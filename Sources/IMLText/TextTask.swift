@@ -30,11 +30,20 @@ public enum BatchUnit: String, Codable, CaseIterable, Sendable {
     public static let standard: BatchUnit = .documents
 }
 
+/// Which of a document's next-token predictions the training loss scores.
+public enum ScoredTokens: String, Codable, CaseIterable, Sendable {
+    /// Every one, as the paper's code trains (labels = input ids).
+    case all
+    /// Only the document's last token (set inclusion: a question's answer, a definition's x).
+    case last
+}
+
 public final class TextTask: TrainingTask {
     public let instance: ProtocolInstance
     public let renderer: any DocumentRenderer
     public let model: TransformerLM
     public let unit: BatchUnit
+    public let scored: ScoredTokens
     let loss = SoftmaxCrossEntropy()
 
     /// stage -> every training document, padded to `documentLength` tokens, [N, L].
@@ -54,35 +63,45 @@ public final class TextTask: TrainingTask {
     public var network: Layer { model }
 
     public init(renderer: any DocumentRenderer, model modelConfig: TransformerLM.Config,
-                modelSeed: UInt64, unit: BatchUnit = .standard) throws {
+                modelSeed: UInt64, unit: BatchUnit = .standard, scored: ScoredTokens = .all) throws {
         try modelConfig.validate()
         let instance = renderer.instance
         self.renderer = renderer
         self.instance = instance
         self.unit = unit
+        self.scored = scored
         documentLength = renderer.maxDocumentLength
         var config = modelConfig
         config.vocabularySize = renderer.vocabularySize
         config.maxLength = max(documentLength - 1, renderer.maxTestLength)
         model = TransformerLM(config: config, seed: modelSeed)
 
-        for stage in [1, 2] {
-            var tokens: [Int32] = [], lengths: [Int] = [], ranges: [Range<Int>] = []
-            for example in instance.trainingSet(stage: stage) {
-                let first = lengths.count
-                for document in renderer.documents(of: example) {
-                    tokens += document + [Int32](repeating: TextVocabulary.pad, count: documentLength - document.count)
-                    lengths.append(document.count)
-                }
-                ranges.append(first..<lengths.count)
-            }
-            documentTokens[stage] = tokens
-            documentLengths[stage] = lengths
-            documentsOfExample[stage] = ranges
-        }
+        for stage in [1, 2] { render(stage: stage, from: renderer) }
         for set in instance.stage1Eval + instance.stage2Eval where promptTokens[set.subset] == nil {
             promptTokens[set.subset] = set.questions.flatMap { renderer.prompt(entity: $0.entity, attribute: $0.attribute) }
         }
+    }
+
+    /// Renders every training document of `stage`, padded, from `source`.
+    func render(stage: Int, from source: any DocumentRenderer) {
+        var tokens: [Int32] = [], lengths: [Int] = [], ranges: [Range<Int>] = []
+        for example in instance.trainingSet(stage: stage) {
+            let first = lengths.count
+            for document in source.documents(of: example) {
+                tokens += document + [Int32](repeating: TextVocabulary.pad, count: documentLength - document.count)
+                lengths.append(document.count)
+            }
+            ranges.append(first..<lengths.count)
+        }
+        precondition(documentLengths[stage] == nil || documentLengths[stage]! == lengths, "a redrawn document changed its length")
+        documentTokens[stage] = tokens
+        documentLengths[stage] = lengths
+        documentsOfExample[stage] = ranges
+    }
+
+    /// Where the renderer redraws its documents every epoch, the epoch's (a function of the epoch alone, so a resumed run repeats it).
+    public func beginEpoch(stage: Int, epoch: Int) {
+        if let source = renderer.redrawn(epoch: epoch) { render(stage: stage, from: source) }
     }
 
     public var settings: [(String, JSON)] {
@@ -94,7 +113,9 @@ public final class TextTask: TrainingTask {
                 ("batch_unit", .string(unit.rawValue)),
                 ("stage1_documents", .int(documentCount(stage: 1))), ("stage1_tokens", .int(tokenCount(stage: 1))),
                 ("stage2_documents", .int(documentCount(stage: 2))), ("stage2_tokens", .int(tokenCount(stage: 2))),
-                ("loss", .string("next-token cross-entropy, mean over the non-padding tokens of a batch")),
+                ("loss", .string(scored == .all ? "next-token cross-entropy, mean over the non-padding tokens of a batch"
+                                                : "next-token cross-entropy of each document's last token, mean over a batch's documents"))]
+            + (scored == .all ? [] : [("scored_tokens", .string(scored.rawValue))]) + [
                 ("exact_match", .string(renderer.exactMatchRule)),
                 ("model", .string(model.summary))]
     }
@@ -139,7 +160,7 @@ public final class TextTask: TrainingTask {
             for d in documents where wanted == nil || lengths[d] == wanted! + 1 {
                 let start = d * documentLength, real = lengths[d]
                 inputsBuffer.append(contentsOf: all[start..<(start + length)])
-                for t in 1...length { targetsBuffer.append(t < real ? all[start + t] : -1) }
+                for t in 1...length { targetsBuffer.append(t < real && (scored == .all || t == real - 1) ? all[start + t] : -1) }
                 count += 1
             }
         }
@@ -159,7 +180,7 @@ public final class TextTask: TrainingTask {
         groupLengths.removeAll(keepingCapacity: true)
         var supervisedInBatch = 0
         for d in batchDocuments {
-            supervisedInBatch += lengths[d] - 1
+            supervisedInBatch += scored == .all ? lengths[d] - 1 : 1
             if !groupLengths.contains(lengths[d]) {
                 groupLengths.append(lengths[d])
                 var i = groupLengths.count - 1
@@ -171,7 +192,7 @@ public final class TextTask: TrainingTask {
             let (count, s) = fillBatch(stage: stage, documents: batchDocuments, length: length - 1)
             let logits = model.forward(tokens: inputsBuffer, batch: count, length: s)
             let value = loss.forward(logits: logits, rows: targetsBuffer.count, classes: model.config.vocabularySize, targets: targetsBuffer)
-            let share = Float((length - 1) * count) / Float(supervisedInBatch)
+            let share = Float((scored == .all ? length - 1 : 1) * count) / Float(supervisedInBatch)
             let logitsGrad = loss.backward()
             let g = logitsGrad.pointer
             for i in 0..<logitsGrad.count { g[i] *= share }
@@ -213,8 +234,9 @@ public final class TextTask: TrainingTask {
         for document in documents {
             for t in 0..<length { inputs.append(t < document.count ? document[t] : TextVocabulary.pad) }
             for t in 1...length {
-                let scored = t < document.count && (scoring == .full || renderer.answerClass(of: document[t]) != nil)
-                targets.append(scored ? document[t] : -1)
+                let trained = self.scored == .all || t == document.count - 1
+                let counted = t < document.count && (scoring == .full ? trained : renderer.answerClass(of: document[t]) != nil)
+                targets.append(counted ? document[t] : -1)
             }
         }
         let logits = model.forward(tokens: inputs, batch: documents.count, length: length)

@@ -9,6 +9,7 @@ import IMLCommandLine
 import IMLProtocol
 import IMLRunFiles
 import IMLSetInclusion
+import IMLText
 import IMLTraining
 
 @main
@@ -26,7 +27,8 @@ struct SetIML: ParsableCommand {
 
 /// The paper's main set-inclusion config (pythia70m_tokpervar_bs512_n8_i1), scaled to a 2-core
 /// CPU: 24 questions per x, 12 trained and 12 held out, fractions 0.4 qd1consis, 0.4 qd2incons,
-/// 0.1 d1consis, 0.1 d2consis (no q, no d3consis, no baseline); 1000 x's instead of 8000.
+/// 0.1 d1consis, 0.1 d2consis (no q, no d3consis, no baseline); 1000 x's instead of 8000, 50
+/// stage-1 epochs instead of 100 (stage 2 keeps 40), batch 64 instead of 512 for more steps.
 enum SetDefaults: RunDefaults {
     static var protocolConfig: ProtocolConfig {
         var p = ProtocolConfig()
@@ -42,9 +44,9 @@ enum SetDefaults: RunDefaults {
     }
     static var training: TrainingConfig {
         var t = TrainingConfig()
-        t.epochs1 = 100
+        t.epochs1 = 50
         t.epochs2 = 40
-        t.batchSize = 128
+        t.batchSize = 64
         return t
     }
 }
@@ -56,19 +58,25 @@ struct SetOptions: ParsableArguments {
 
     @Option(help: "Numbers 0..<N that x and the lists are drawn from (default \(defaults.numbers), the paper's 0-99).") var numbers: Int?
     @Option(help: "Numbers listed in each question (default \(defaults.numbersPerQuestion), as the paper's main config).") var numbersPerQuestion: Int?
+    @Option(help: "When a training question's numbers are drawn: every-epoch (anew each epoch, answers kept, so no list can be memorised; evaluation lists stay fixed; the default) or fixed (once, as the paper's, which the model memorises at this scale).")
+    var lists: ListDraw?
     @Option(help: "Transformer blocks (default \(defaults.layers)).") var layers: Int?
     @Option(help: "Model width (embedding size; default \(defaults.width)).") var width: Int?
     @Option(help: "Attention heads (must divide --width; default \(defaults.heads)).") var heads: Int?
     @Option(help: "Standard deviation of the embedding tables' normal initialisation (default \(defaults.embeddingStd), as GPT-2 and Pythia).")
     var embeddingStd: Float?
+    @Option(help: "Which next-token predictions the loss scores: all (the default, as the paper's code trains) or last (each document's last token alone: a question's true or false, a definition's x).")
+    var scoredTokens: ScoredTokens?
 
     func apply(to s: inout SetInclusionSettings) {
         if let numbers { s.numbers = numbers }
         if let numbersPerQuestion { s.numbersPerQuestion = numbersPerQuestion }
+        if let lists { s.lists = lists }
         if let layers { s.layers = layers }
         if let width { s.width = width }
         if let heads { s.heads = heads }
         if let embeddingStd { s.embeddingStd = embeddingStd }
+        if let scoredTokens { s.scoredTokens = scoredTokens }
     }
 }
 
@@ -131,3 +139,6 @@ struct Sample: ParsableCommand {
         }
     }
 }
+
+extension ScoredTokens: ExpressibleByArgument {}
+extension ListDraw: ExpressibleByArgument {}

@@ -3,7 +3,7 @@ import IMLCore
 import IMLProtocol
 import IMLRunFiles
 import IMLSetInclusion
-import IMLText
+@testable import IMLText
 import IMLTraining
 import XCTest
 
@@ -25,8 +25,9 @@ final class SetInclusionTests: XCTestCase {
         return p
     }
 
-    func makeRenderer(_ p: ProtocolConfig = protocolConfig(), numbers: Int = 20, perQuestion: Int = 5) throws -> SetInclusionRenderer {
+    func makeRenderer(_ p: ProtocolConfig = protocolConfig(), numbers: Int = 20, perQuestion: Int = 5, lists: ListDraw = .fixed) throws -> SetInclusionRenderer {
         var s = SetInclusionSettings()
+        s.lists = lists
         s.numbers = numbers
         s.numbersPerQuestion = perQuestion
         let modality = SetInclusionModality(settings: s)
@@ -117,6 +118,39 @@ final class SetInclusionTests: XCTestCase {
         let predictions = task.predict(task.instance.stage1Eval[0])
         XCTAssertEqual(predictions.count, task.instance.stage1Eval[0].questions.count)
         XCTAssertTrue(predictions.allSatisfy { (-1...1).contains($0) })
+    }
+
+    /// With lists drawn every epoch, an epoch's training documents are new lists with the same
+    /// answers (and x' where defined), the same for the same epoch; evaluation prompts never change.
+    func testListsDrawnEveryEpochKeepTheAnswersAndTheEvaluation() throws {
+        var s = SetInclusionSettings()
+        s.numbers = 20; s.numbersPerQuestion = 5; s.layers = 1; s.width = 16; s.heads = 2; s.lists = .everyEpoch
+        let modality = SetInclusionModality(settings: s)
+        let task = try XCTUnwrap(try modality.makeTask(Self.protocolConfig()) as? TextTask)
+        let base = try XCTUnwrap(task.renderer as? SetInclusionRenderer)
+        let epoch3 = try XCTUnwrap(base.redrawn(epoch: 3) as? SetInclusionRenderer)
+        let again = try XCTUnwrap(base.redrawn(epoch: 3) as? SetInclusionRenderer)
+        var changed = 0
+        for e in base.instance.entities {
+            for k in 0..<8 {
+                let list = Array(epoch3.list(entity: e.id, attribute: k))
+                XCTAssertEqual(list, Array(again.list(entity: e.id, attribute: k)))
+                XCTAssertEqual(list.contains(base.x[e.id]), e.attributes[k] == 1)
+                if !e.subset.isConsistent { XCTAssertEqual(list.contains(base.wrongX[e.id]), e.definedAttributes![k] == 1) }
+                if list != Array(base.list(entity: e.id, attribute: k)) { changed += 1 }
+            }
+        }
+        XCTAssertGreaterThan(changed, 400, "the epoch's lists are barely new")
+        let set = task.instance.stage1Eval[0], before = task.predict(set)
+        let firstDocument = { task.fillBatch(stage: 1, documents: Array(0..<task.documentCount(stage: 1))); return task.inputsBuffer }
+        let epoch1 = { task.beginEpoch(stage: 1, epoch: 1); return firstDocument() }()
+        task.beginEpoch(stage: 1, epoch: 2)
+        XCTAssertNotEqual(firstDocument(), epoch1)
+        task.beginEpoch(stage: 1, epoch: 1)
+        XCTAssertEqual(firstDocument(), epoch1)
+        XCTAssertEqual(task.predict(set), before, "evaluation prompts changed with the epoch")
+        // A fixed-lists renderer never redraws.
+        XCTAssertNil(try makeRenderer().redrawn(epoch: 3))
     }
 
     func testImpossibleSettingsAreRefusedWithTheirFix() throws {

@@ -58,7 +58,7 @@ final class RunSpecTests: ToolTestCase {
                         "--stage2-weights", "1,2,1,1", "--held-out-per-variable", "2", "--seed-stage2", "7",
                         "--definitions-first", "1", "--seeds", "2", "--first-seed", "3", "--epochs1", "2", "--epochs2", "1", "--batch-size", "16",
                         "--lr", "0.002", "--save-every", "1", "--numbers", "50", "--numbers-per-question", "4",
-                        "--layers", "1", "--width", "16", "--heads", "2", "--embedding-std", "1"],
+                        "--layers", "1", "--width", "16", "--heads", "2", "--embedding-std", "1", "--scored-tokens", "last", "--lists", "fixed"],
         ]
         for (tool, arguments) in given {
             let defaults = try printedSpec(tool == "mnist-iml" ? ["--data-dir", data.path] : [], tool: tool)
