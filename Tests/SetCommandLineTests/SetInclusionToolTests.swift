@@ -14,6 +14,10 @@ final class SetInclusionToolTests: ToolTestCase {
         try assertFails(["run", "--numbers", "2", "--out", out.path], "error: --numbers must lie between 3 and 10000 (got 2).", tool: "set-iml")
         try assertFails(["run", "--entities", "5", "--out", out.path],
                         "error: --entities 5 is too few for set inclusion: give at least 10 x's, so that every subset has members.", tool: "set-iml")
+        try assertFails(["run", "--lists", "bogus", "--out", out.path],
+                        "Error: The value 'bogus' is invalid for '--lists <lists>'. Please provide one of 'fixed' and 'every-epoch'.", status: 64, tool: "set-iml")
+        try assertFails(["run", "--scored-tokens", "none", "--out", out.path],
+                        "Error: The value 'none' is invalid for '--scored-tokens <scored-tokens>'. Please provide one of 'all' and 'last'.", status: 64, tool: "set-iml")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
     }
 
