@@ -2,7 +2,7 @@
 # Reruns every run the README and docs/results.md quote, into results/published/<name>/, on the pinned Haswell
 # OpenBLAS kernel (any x86-64 processor with AVX2 gives the same bytes). config.json and
 # summary.json of each (and analysis/*.json, analysis-answer/alignment.json of the analysed ones) are committed; then `swift run iml-compare --readme README.md` rewrites the tables of both (docs/reproducing.md).
-# Usage: scripts/reproduce-results.sh [NAME...]   (default: all, in this order; about 7 hours
+# Usage: scripts/reproduce-results.sh [NAME...]   (default: all, in this order; about 8 hours
 # on 2 cores). Needs MNIST (see README). Runs that already finished on this machine are skipped;
 # on a fresh clone, which has only each run's committed files, every named run is made again.
 set -euo pipefail
@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 swift build -c release --product mnist-iml >&2
 swift build -c release --product text-iml >&2
+swift build -c release --product set-iml >&2
 bin=.build/release
 out=results/published
 pin=(--blas-core Haswell)
@@ -55,6 +56,9 @@ declare -A commands=(
   [text-definitions-first]="$bin/text-iml run --definitions-first 40 --epochs1 80 --seeds 5"
   # The paper's two-hop design from scratch, with the entity-association test.
   [text-named]="$bin/text-iml run --design named --seeds 5"
+  # Set inclusion, the paper's from-scratch task (its main config and its d3consis variant, scaled).
+  [set-default]="$bin/set-iml run --seeds 5"
+  [set-d3consis]="$bin/set-iml run --seeds 5 --tag1-fraction 0.35 --tag2-fraction 0.35 --stage2-weights 1,1,1,0"
 )
 order=(mnist-default text-default mnist-seeds-5-9 mnist-seeds-10-19 text-seeds-5-19 mnist-sweep-alpha text-order-tve
        text-batch-examples text-analysis-examples text-order-tve-examples mnist-sweep-batch mnist-analysis mnist-analysis-batch-256
@@ -62,7 +66,7 @@ order=(mnist-default text-default mnist-seeds-5-9 mnist-seeds-10-19 text-seeds-5
        mnist-width-double mnist-width-double-seeds-3-4 text-sweep-width text-sweep-layers mnist-poster mnist-poster-seeds-4-7
        mnist-one-stage-batch-16 mnist-one-stage-batch-32 mnist-one-stage-batch-64 mnist-one-stage-batch-128
        mnist-one-stage-batch-256 mnist-one-stage-batch-512 text-sweep-order-documents mnist-definitions-first
-       text-definitions-first text-named)
+       text-definitions-first text-named set-default set-d3consis)
 # The runs whose saved models `analyze --along-training` studies (gradient alignment, probes).
 analysed=(mnist-analysis text-default text-order-tve text-analysis-examples text-order-tve-examples mnist-analysis-batch-256 mnist-analysis-batch-32)
 [ $# -gt 0 ] && order=("$@")
