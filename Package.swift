@@ -139,7 +139,7 @@ let package = Package(
         ]),
         // What the command-line tests share (a scratch directory, the built tools, tiny data and runs).
         .target(name: "ToolTestSupport", dependencies: ["IMLBase", "MNIST"]),
-        // text-iml's own options through the built tool.
+        // text-iml through the built tool: its own options, help, sweeps and thread counts.
         .testTarget(name: "TextCommandLineTests", dependencies: ["IMLBase", "ToolTestSupport"]),
         .testTarget(name: "SetCommandLineTests", dependencies: ["IMLBase", "ToolTestSupport"]),
         // The bad-input catalogue and Ctrl-C/--resume, run through the built mnist-iml.
