@@ -56,7 +56,8 @@ let package = Package(
         // (GELU's forward); no FMA contraction, so every copy gives the same bits.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
         .target(name: "IMLCore", dependencies: ["CAtomics", "CBLAS", "CKernels", "IMLBase"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+                swiftSettings: [.swiftLanguageMode(.v6),
+                                .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
                                 .unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "MNIST", dependencies: ["CZlib", "IMLBase"],
                 swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-O"], .when(configuration: .debug))]),
