@@ -56,7 +56,8 @@ let package = Package(
         // (GELU's forward); no FMA contraction, so every copy gives the same bits.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
         .target(name: "IMLCore", dependencies: ["CAtomics", "CBLAS", "CKernels", "IMLBase"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+                swiftSettings: [.swiftLanguageMode(.v6),
+                                .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
                                 .unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "MNIST", dependencies: ["CZlib", "IMLBase"],
                 swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-O"], .when(configuration: .debug))]),
@@ -139,7 +140,7 @@ let package = Package(
         ]),
         // What the command-line tests share (a scratch directory, the built tools, tiny data and runs).
         .target(name: "ToolTestSupport", dependencies: ["IMLBase", "MNIST"]),
-        // text-iml's own options through the built tool.
+        // text-iml through the built tool: its own options, help, sweeps and thread counts.
         .testTarget(name: "TextCommandLineTests", dependencies: ["IMLBase", "ToolTestSupport"]),
         .testTarget(name: "SetCommandLineTests", dependencies: ["IMLBase", "ToolTestSupport"]),
         // The bad-input catalogue and Ctrl-C/--resume, run through the built mnist-iml.

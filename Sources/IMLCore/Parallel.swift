@@ -23,7 +23,10 @@ import IMLBase
 public enum Parallel {
     /// The most threads that can work on one forEach (its caller and the helpers); layers size
     /// their per-slot scratch buffers by it. Set by `configure(cores:)`.
-    public private(set) static var maxSlots = 1
+    // nonisolated(unsafe): only configure(cores:) writes it, and its callers (runWorkers, before it
+    // starts its threads; iml-bench, before it starts its helpers) call it from one thread while no
+    // forEach runs; the threads they start read it after Thread.start, which orders the write first.
+    nonisolated(unsafe) public private(set) static var maxSlots = 1
 
     /// Sets how many threads may work at once in this process (seed threads plus helpers). Call
     /// before training starts, from one thread.
@@ -76,6 +79,11 @@ public enum Parallel {
         BLAS.setThreads(1)
         configure(cores: cores)
         let running = RunningWorkers(workers, cores: cores)
+        // nonisolated(unsafe): running `body` on several threads at once is this function's
+        // contract (above); what the bodies share, their callers synchronise (SeedRunner's
+        // SharedWork, ModelAnalysis's Counter and ResultSlots). The parameter is not @Sendable
+        // because those closures also capture values that are not Sendable as types.
+        nonisolated(unsafe) let body = body
         let group = DispatchGroup()
         for index in 0..<max(workers, cores) {
             group.enter()
@@ -179,8 +187,12 @@ final class Job {
     }
 }
 
-/// The jobs in flight and the helpers waiting for them.
-final class JobBoard {
+/// The jobs in flight and the helpers waiting for them. @unchecked Sendable (it is shared by every
+/// thread through Parallel.board): `active` is only read and written under `mutex`; `helpers` and
+/// `generation` are only touched through the atomics; `jobKey` is set once, in init. A Job's
+/// `count` and `body` are written by its caller before it is posted under `mutex` and cleared only
+/// after no helper is inside it.
+final class JobBoard: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var posted = pthread_cond_t()
     private var active: [Job] = []

@@ -3,9 +3,13 @@ import IMLRunFiles
 import ToolTestSupport
 import XCTest
 
-/// The option surface through the built tools: protocol options defined once for both tools,
-/// `--quick` only changing defaults, `--resume DIR` alone, resuming with another thread count,
-/// and help that lists the run options.
+/// mnist-iml's option surface through the built tool: `--quick` only changing defaults,
+/// `--resume DIR` alone, resuming with another thread count, and help that lists the run options
+/// (text-iml's help: TextOptionSurfaceTests in TextCommandLineTests).
+///
+/// One test here runs text-iml as well, on purpose: testProtocolOptionsAreDefinedOnceForBothTools
+/// compares the two tools' help with each other (the shared options described identically), so it
+/// belongs to neither tool's own tests.
 final class OptionSurfaceTests: ToolTestCase {
     /// The help block of each option of `run --help`: its first line and continuation lines.
     func optionHelp(_ tool: String) throws -> [String: String] {
@@ -41,13 +45,11 @@ final class OptionSurfaceTests: ToolTestCase {
     }
 
     func testToolAndSweepHelpListTheRunOptions() throws {
-        for tool in ["mnist-iml", "text-iml"] {
-            for arguments in [["--help"], ["sweep", "--help"]] {
-                let outcome = try mnistIML(arguments, tool: tool)
-                XCTAssertEqual(outcome.status, 0, outcome.stderr)
-                for option in ["--entities", "--tag1-fraction", "--epochs1", "--batch-size", "--resume"] {
-                    XCTAssertTrue(outcome.stdout.contains(option), "\(tool) \(arguments.joined(separator: " ")) does not list \(option)")
-                }
+        for arguments in [["--help"], ["sweep", "--help"]] {
+            let outcome = try mnistIML(arguments)
+            XCTAssertEqual(outcome.status, 0, outcome.stderr)
+            for option in ["--entities", "--tag1-fraction", "--epochs1", "--batch-size", "--resume"] {
+                XCTAssertTrue(outcome.stdout.contains(option), "mnist-iml \(arguments.joined(separator: " ")) does not list \(option)")
             }
         }
     }

@@ -6,7 +6,9 @@ import XCTest
 
 // The run specification is the one source of truth: every one of its settings is an option of
 // `run` (in --help), reaches config.json's "spec" when given, can be swept with --set, and a run
-// resumes from config.json alone.
+// resumes from config.json alone. It walks every tool's spec (mnist-iml, text-iml and set-iml) in
+// one test on purpose, to show the rule holds for each tool alike, so it stays here rather than in
+// each tool's own test target.
 final class RunSpecTests: ToolTestCase {
     /// A run's spec as --print-spec prints it, flattened to "key" / "settings.key" -> value text.
     func printedSpec(_ arguments: [String], tool: String) throws -> [String: String] {

@@ -2,9 +2,9 @@ import Foundation
 import ToolTestSupport
 import XCTest
 
-/// `sweep --set OPTION=v1,v2,...` through the built tools: each run records its value, sweep.md
+/// `sweep --set OPTION=v1,v2,...` through the built mnist-iml: each run records its value, sweep.md
 /// lists them, `sweep --resume` repeats a --set sweep, and every bad input gets its one sentence
-/// before anything is written.
+/// before anything is written (text-iml's refusals: TextSweepSetTests in TextCommandLineTests).
 final class SweepSetTests: ToolTestCase {
     func sweepTable(_ directory: URL) throws -> String {
         try String(contentsOf: directory.appendingPathComponent("sweep.md"), encoding: .utf8)
@@ -109,11 +109,5 @@ final class SweepSetTests: ToolTestCase {
             try assertFails(["sweep"] + arguments + settings, line)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "nothing is written for a refused sweep")
-        // text-iml shares the command and names itself.
-        try assertFails(["sweep", "--set", "frobnicate=1,2"], "error: --set frobnicate: `run` has no option --frobnicate; see text-iml run --help.", tool: "text-iml")
-        try assertFails(["sweep", "--alpha", "0.5,1", "--batch-size", "8,16"],
-                        "error: --alpha 0.5,1 and --batch-size 8,16 both give values to sweep, but a sweep varies one setting at a time; sweep them separately, or give one of them a single value.", tool: "text-iml")
-        try assertFails(["sweep", "--set", "order=vte,xyz"],
-                        "error: --set order: xyz is not a value of --order, which takes vte, vet, tve, tev, evt or etv; see text-iml run --help.", tool: "text-iml")
     }
 }
