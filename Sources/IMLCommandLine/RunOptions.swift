@@ -39,6 +39,10 @@ public struct ProtocolOptions<Defaults: RunDefaults>: ParsableArguments {
     public var tag2Fraction: Double?
     @Option(help: "Fraction of entities with questions only, no definition (q; default \(JSON.format(defaults.questionOnlyFraction))).")
     public var questionOnlyFraction: Double?
+    @Option(help: "Fraction of entities with questions and a consistent definition whose tag no other definition carries (qd4consis, the authors' control; default \(JSON.format(defaults.qd4consisFraction)): none).")
+    public var qd4consisFraction: Double?
+    @Option(help: "true: also evaluate d2incons, d2consis's questions asked with the variables swapped in pairs (the authors' control; default \(defaults.d2incons)).")
+    public var d2incons: Bool?
     @Option(help: ArgumentHelp("Weights splitting the rest of the entities into d1consis, d2consis, d3consis and no_qd_baseline (default \(defaults.stage2Weights.map(JSON.format).joined(separator: ","))).",
                                valueName: "d1,d2,d3,baseline"))
     public var stage2Weights: String?
@@ -62,6 +66,8 @@ public struct ProtocolOptions<Defaults: RunDefaults>: ParsableArguments {
         if let tag1Fraction { c.tag1Fraction = tag1Fraction }
         if let tag2Fraction { c.tag2Fraction = tag2Fraction }
         if let questionOnlyFraction { c.questionOnlyFraction = questionOnlyFraction }
+        if let qd4consisFraction { c.qd4consisFraction = qd4consisFraction }
+        if let d2incons { c.d2incons = d2incons }
         if let stage2Weights { c.stage2Weights = try Self.numbers(stage2Weights, option: "--stage2-weights") }
         if let heldOutPerVariable { c.heldOutPerVariable = heldOutPerVariable }
         if let seedStage2 { c.seedStage2 = seedStage2 }

@@ -16,6 +16,12 @@ public struct ProtocolConfig: Codable, Equatable, Sendable {
     public var tag2Fraction: Double = 0.30
     /// Fraction of entities with questions only, no definition (`q`).
     public var questionOnlyFraction: Double = 0.10
+    /// Fraction of entities with questions and a consistent stage-1 definition whose tag no other
+    /// definition carries (`qd4consis`, the authors' control for tags that predict nothing); 0: none.
+    public var qd4consisFraction: Double = 0
+    /// Also evaluate `d2incons`: d2consis's questions asked with the variables swapped in pairs
+    /// (the authors' control; the answers are those of the other entity of the pair).
+    public var d2incons = false
     /// Weights splitting the remaining entities into d1consis : d2consis : d3consis : no_qd_baseline.
     public var stage2Weights: [Double] = [1, 1, 1, 0.75]
     /// Tag/consistency correlation: a fraction alpha of tag-1 definitions are consistent and a
@@ -44,9 +50,11 @@ public struct ProtocolConfig: Codable, Equatable, Sendable {
         let E = Double(entities)
         let n1 = Int((tag1Fraction * E).rounded()), n2 = Int((tag2Fraction * E).rounded())
         let nq = min(entities - n1 - n2, Int((questionOnlyFraction * E).rounded()))
+        let n4 = min(entities - n1 - n2 - nq, Int((qd4consisFraction * E).rounded()))
         let n1consistent = Int((alpha * Double(n1)).rounded()), n2inconsistent = Int((alpha * Double(n2)).rounded())
+        // qd4consis last, so that giving it leaves the other groups' members as they were.
         return [(.qd1consis, n1consistent), (.qd1incons, n1 - n1consistent),
-                (.qd2incons, n2inconsistent), (.qd2consis, n2 - n2inconsistent), (.q, nq)]
+                (.qd2incons, n2inconsistent), (.qd2consis, n2 - n2inconsistent), (.q, nq), (.qd4consis, n4)]
     }
     public var effectiveSeedStage2: UInt64 { seedStage2 ?? seed }
 
@@ -57,12 +65,14 @@ public struct ProtocolConfig: Codable, Equatable, Sendable {
         if attributes < 2 { try fail("--attributes must be at least 2, one to ask and one to train on (got \(attributes)).") }
         if classes < 2 { try fail("--classes must be at least 2 (got \(classes)).") }
         for (name, f) in [("--tag1-fraction", tag1Fraction), ("--tag2-fraction", tag2Fraction),
-                          ("--question-only-fraction", questionOnlyFraction)] where !(f >= 0 && f <= 1) {
+                          ("--question-only-fraction", questionOnlyFraction), ("--qd4consis-fraction", qd4consisFraction)] where !(f >= 0 && f <= 1) {
             try fail("\(name) must lie in [0, 1] (got \(f)).")
         }
-        let stage1 = tag1Fraction + tag2Fraction + questionOnlyFraction
+        let stage1 = tag1Fraction + tag2Fraction + questionOnlyFraction + qd4consisFraction
         if stage1 > 1 + 1e-9 {
-            try fail("--tag1-fraction, --tag2-fraction and --question-only-fraction sum to \(String(format: "%g", stage1)), over 1; lower them so that their sum is at most 1.")
+            let named = qd4consisFraction > 0 ? "--tag1-fraction, --tag2-fraction, --question-only-fraction and --qd4consis-fraction"
+                                              : "--tag1-fraction, --tag2-fraction and --question-only-fraction"
+            try fail("\(named) sum to \(String(format: "%g", stage1)), over 1; lower them so that their sum is at most 1.")
         }
         // Seeds are written to config.json and metrics.jsonl as JSON integers.
         if let s = seedStage2, s > UInt64(Int.max) { try fail("--seed-stage2 must be at most \(Int.max) (got \(s)).") }

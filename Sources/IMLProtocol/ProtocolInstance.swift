@@ -25,7 +25,7 @@ public struct ProtocolInstance: Sendable {
     public let variableSpec: SymbolSpec
     public let tagSpec: SymbolSpec
     public let entities: [Entity]
-    /// tags[0], tags[1], tags[2] are tags 1, 2, 3.
+    /// tags[0], tags[1], tags[2] are tags 1, 2, 3; tags[3...] the qd4consis definitions' own (4, 5, ...).
     public let tags: [[Int]]
     public let stage1Train: [Example]
     public let stage2Train: [Example]
@@ -85,8 +85,13 @@ public struct ProtocolInstance: Sendable {
         guard available >= 3 else {
             throw IMLError("Three distinct tags are needed, but tags of \(tagSpec.length) symbols from \(tagSpec.alphabet) allow only \(max(0, available)); use longer tags.")
         }
+        // Tags 1-3, then one of its own for every qd4consis definition (tags 4, 5, ...).
+        let ownTags = config.stage1Counts.first { $0.0 == .qd4consis }?.1 ?? 0
+        guard available >= 3 + ownTags else {
+            throw IMLError("--qd4consis-fraction gives \(ownTags) definitions a tag of their own, so \(3 + ownTags) distinct tags are needed, but tags of \(tagSpec.length) symbols from \(tagSpec.alphabet) allow only \(max(0, available)); lower --qd4consis-fraction or use longer tags.")
+        }
         var tags: [[Int]] = []
-        while tags.count < 3 {
+        while tags.count < 3 + ownTags {
             let t = (0..<tagSpec.length).map { _ in tagRNG.int(below: tagSpec.alphabet) }
             if tagSet.insert(t).inserted { tags.append(t) }
         }
@@ -128,7 +133,9 @@ public struct ProtocolInstance: Sendable {
         // Held-out attributes of every stage-1 variable with questions.
         var heldOutRNG = SeededRandom(seed: seed, stream: "held-out")
         var heldOut = [[Int]](repeating: [], count: E)
-        for e in 0..<E where subsetOf[e].hasTrainingQuestions {
+        // qd4consis's draws come last, so that giving it leaves every other entity's as it was.
+        let withQuestions = (0..<E).filter { subsetOf[$0].hasTrainingQuestions }
+        for e in withQuestions.filter({ subsetOf[$0] != .qd4consis }) + withQuestions.filter({ subsetOf[$0] == .qd4consis }) {
             heldOut[e] = Array(heldOutRNG.permutation(T).prefix(config.heldOutCount)).sorted()
         }
 
@@ -139,9 +146,11 @@ public struct ProtocolInstance: Sendable {
 
         self.entities = entities
 
-        // Training sets, in entity order (the trainer shuffles them every epoch).
+        // Training sets, in entity order (the trainer shuffles them every epoch). The k-th
+        // qd4consis entity's definition carries tag 4 + k.
+        let ownTag = Dictionary(uniqueKeysWithValues: entities.filter { $0.subset == .qd4consis }.enumerated().map { ($1.id, 4 + $0) })
         func definition(_ e: Entity) -> Example {
-            Example(entity: e.id, kind: .definition, tag: e.subset.tag,
+            Example(entity: e.id, kind: .definition, tag: ownTag[e.id] ?? e.subset.tag,
                     targets: e.definedAttributes!.map(Int32.init), subset: e.subset)
         }
         var stage1: [Example] = []
@@ -175,10 +184,24 @@ public struct ProtocolInstance: Sendable {
             }
             return EvalSet(subset: s, questions: qs)
         }
-        let present = Set(subsetOf)
-        let stage2Subsets: [Subset] = [.d1consis, .d2consis, .d3consis, .no_qd_baseline]
-        stage1Eval = Subset.allCases.filter { present.contains($0) }.map(evalSet)
-        stage2Eval = config.stages == 1 ? [] : stage2Subsets.filter { present.contains($0) }.map(evalSet)
+        // d2incons: each pair of d2consis entities (in id order) asked with each other's variable.
+        func swappedPairs() -> EvalSet {
+            let members = entities.filter { $0.subset == .d2consis }
+            var qs: [EvalQuestion] = []
+            for pair in stride(from: 0, to: members.count - 1, by: 2) {
+                let a = members[pair], b = members[pair + 1]
+                for (asked, answered) in [(b, a), (a, b)] {
+                    for k in 0..<T { qs.append(EvalQuestion(entity: asked.id, attribute: k, answer: answered.attributes[k], definedAnswer: nil)) }
+                }
+            }
+            return EvalSet(subset: .d2incons, questions: qs)
+        }
+        var present = Set(subsetOf)
+        if config.d2incons && subsetOf.filter({ $0 == .d2consis }).count >= 2 { present.insert(.d2incons) }
+        let stage2Subsets: [Subset] = [.d1consis, .d2consis, .d2incons, .d3consis, .no_qd_baseline]
+        let set = { (s: Subset) in s == .d2incons ? swappedPairs() : evalSet(s) }
+        stage1Eval = Subset.allCases.filter { present.contains($0) }.map(set)
+        stage2Eval = config.stages == 1 ? [] : stage2Subsets.filter { present.contains($0) }.map(set)
     }
 
     /// A uniformly random permutation without fixed points (rejection sampling; the acceptance

@@ -3,18 +3,25 @@
 public enum Subset: String, CaseIterable, Codable, Sendable, Comparable {
     // stage 1: definitions (with tag 1 or 2) and questions
     case qd1consis, qd1incons, qd2consis, qd2incons
+    // stage 1: consistent definitions, each with a tag of its own, and questions (the authors' control)
+    case qd4consis
     // stage 1: questions only
     case q
     // stage 2: definitions only; the baseline is never defined and never asked
-    case d1consis, d2consis, d3consis, no_qd_baseline
+    case d1consis, d2consis
+    /// Evaluation only: d2consis's questions asked with the variables swapped in pairs (the authors' control).
+    case d2incons
+    case d3consis, no_qd_baseline
 
-    /// The tag of this subset's definitions, nil when it has none.
+    /// The tag of this subset's definitions, nil when it has none; 4 stands for "a tag of its own"
+    /// (each qd4consis definition carries tag 4, 5, ...).
     public var tag: Int? {
         switch self {
         case .qd1consis, .qd1incons, .d1consis: return 1
         case .qd2consis, .qd2incons, .d2consis: return 2
         case .d3consis: return 3
-        case .q, .no_qd_baseline: return nil
+        case .qd4consis: return 4
+        case .q, .no_qd_baseline, .d2incons: return nil
         }
     }
     public var isConsistent: Bool { self != .qd1incons && self != .qd2incons }
@@ -22,7 +29,7 @@ public enum Subset: String, CaseIterable, Codable, Sendable, Comparable {
     public var hasTrainingQuestions: Bool { stage == 1 }
     public var stage: Int {
         switch self {
-        case .qd1consis, .qd1incons, .qd2consis, .qd2incons, .q: return 1
+        case .qd1consis, .qd1incons, .qd2consis, .qd2incons, .qd4consis, .q: return 1
         default: return 2
         }
     }

@@ -18,6 +18,8 @@ public enum CurvesFigure {
         case "qd2consis": return Color(hex: 0x8C564B)
         case "q": return Color(hex: 0x7F7F7F)
         case "no_qd_baseline": return Color(hex: 0xBCBD22)
+        case "qd4consis": return Color(hex: 0xE377C2)                        // pink: a tag of its own
+        case "d2incons": return Color(hex: 0xFF9896)                         // light red: d2consis swapped
         default: return Color(hex: 0x17BECF)
         }
     }
@@ -41,7 +43,7 @@ public enum CurvesFigure {
     }
 
     /// What a two-stage run's stage-1 panels show: the stage-1 subsets (the stage-2 ones sit at chance there).
-    static let stage1Subsets = ["qd1consis", "qd1incons", "qd2consis", "qd2incons", "qd2incons_defined", "qd1incons_defined", "q"]
+    static let stage1Subsets = ["qd1consis", "qd1incons", "qd2consis", "qd2incons", "qd2incons_defined", "qd1incons_defined", "qd4consis", "q"]
 
     /// Stage-1 panel: the stage-1 subsets; stage-2 panel: d1, d2, d3, baseline.
     public static func render(records all: [MetricRecord], title: String, settings: String, chance: Double) throws -> Canvas {

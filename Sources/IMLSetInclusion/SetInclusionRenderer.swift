@@ -55,6 +55,9 @@ public struct SetInclusionConfig: Codable, Equatable, Sendable {
         if p.classes != 2 {
             throw IMLError("Set inclusion answers true or false, so --classes must be 2 (got \(p.classes)); leave --classes out.")
         }
+        if p.qd4consisFraction > 0 {
+            throw IMLError("Set inclusion has three tag tokens (define1-3), so --qd4consis-fraction, which gives every definition a tag of its own, is not available here; leave it out.")
+        }
         if p.entities < 10 {
             throw IMLError("--entities \(p.entities) is too few for set inclusion: give at least 10 x's, so that every subset has members.")
         }

@@ -23,7 +23,9 @@ extension TextRenderer {
         guard config.design == .named else { return [] }
         let association = EntityAssociation(renderer: self, model: model)
         let sets = instance.evaluationSets(stage: stage)
-        return sets.filter { $0.subset != .no_qd_baseline }.flatMap(association.scores) + sets.map(association.knowledgeRecall)
+        // d2incons is a QA control (d2consis's questions, swapped answers): nothing of its own to associate.
+        let entitySets = sets.filter { $0.subset != .d2incons }
+        return entitySets.filter { $0.subset != .no_qd_baseline }.flatMap(association.scores) + entitySets.map(association.knowledgeRecall)
     }
 }
 

@@ -41,22 +41,22 @@ final class RunSpecTests: ToolTestCase {
         // read as, so its default is the one value that cannot differ here).
         let given: [String: [String]] = [
             "mnist-iml": ["--entities", "40", "--attributes", "9", "--classes", "2", "--alpha", "0.8", "--stages", "1",
-                          "--tag1-fraction", "0.25", "--tag2-fraction", "0.25", "--question-only-fraction", "0.15",
+                          "--tag1-fraction", "0.25", "--tag2-fraction", "0.25", "--question-only-fraction", "0.15", "--qd4consis-fraction", "0.05", "--d2incons", "true",
                           "--stage2-weights", "1,2,1,1", "--held-out-per-variable", "2", "--seed-stage2", "7",
                           "--definitions-first", "1", "--seeds", "2", "--first-seed", "3", "--epochs1", "2", "--epochs2", "1", "--batch-size", "16",
                           "--lr", "0.002", "--save-every", "1", "--design", "poster", "--grid", "3", "--handwriting", "fresh",
                           "--redraw", "every-epoch", "--loss-average", "examples", "--conv-channels", "4,8", "--hidden", "16",
                           "--dataset", "fashion-mnist", "--data-dir", data.path],
             "text-iml": ["--entities", "40", "--attributes", "4", "--classes", "3", "--alpha", "0.8", "--stages", "1",
-                         "--tag1-fraction", "0.25", "--tag2-fraction", "0.25", "--question-only-fraction", "0.15",
+                         "--tag1-fraction", "0.25", "--tag2-fraction", "0.25", "--question-only-fraction", "0.15", "--qd4consis-fraction", "0.05", "--d2incons", "true",
                          "--stage2-weights", "1,2,1,1", "--held-out-per-variable", "2", "--seed-stage2", "7",
                          "--definitions-first", "1", "--seeds", "2", "--first-seed", "3", "--epochs1", "2", "--epochs2", "1", "--batch-size", "16",
                          "--lr", "0.002", "--save-every", "1", "--var-length", "3", "--tag-length", "2", "--order", "tve",
                          "--layers", "1", "--width", "16", "--heads", "2", "--embedding-std", "1", "--batch-unit", "examples",
                          "--design", "named", "--name-length", "3"],
-            // --classes keeps its one valid value, 2 (true or false).
+            // --classes keeps its one valid value, 2 (true or false); set inclusion has no qd4consis (three tag tokens).
             "set-iml": ["--entities", "40", "--attributes", "6", "--alpha", "0.8", "--stages", "1",
-                        "--tag1-fraction", "0.25", "--tag2-fraction", "0.25", "--question-only-fraction", "0.15",
+                        "--tag1-fraction", "0.25", "--tag2-fraction", "0.25", "--question-only-fraction", "0.15", "--d2incons", "true",
                         "--stage2-weights", "1,2,1,1", "--held-out-per-variable", "2", "--seed-stage2", "7",
                         "--definitions-first", "1", "--seeds", "2", "--first-seed", "3", "--epochs1", "2", "--epochs2", "1", "--batch-size", "16",
                         "--lr", "0.002", "--save-every", "1", "--numbers", "50", "--numbers-per-question", "4",
@@ -71,7 +71,7 @@ final class RunSpecTests: ToolTestCase {
             for key in defaults.keys.sorted() {
                 let option = key == "seeds" ? "--seeds" : Self.option(key)
                 XCTAssertTrue(help.contains(option + " "), "\(tool) run --help lacks \(option), which sets the spec's \(key)")
-                if !(tool == "mnist-iml" && key == "settings.dataset") && !(tool == "set-iml" && key == "classes") {
+                if !(tool == "mnist-iml" && key == "settings.dataset") && !(tool == "set-iml" && ["classes", "qd4consis_fraction"].contains(key)) {
                     XCTAssertNotEqual(defaults[key], changed[key], "\(tool): \(option) given did not change the spec's \(key)")
                 }
                 let name = String(option.dropFirst(2))

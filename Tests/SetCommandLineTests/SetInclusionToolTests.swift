@@ -14,6 +14,8 @@ final class SetInclusionToolTests: ToolTestCase {
         try assertFails(["run", "--numbers", "2", "--out", out.path], "error: --numbers must lie between 3 and 10000 (got 2).", tool: "set-iml")
         try assertFails(["run", "--entities", "5", "--out", out.path],
                         "error: --entities 5 is too few for set inclusion: give at least 10 x's, so that every subset has members.", tool: "set-iml")
+        try assertFails(["run", "--qd4consis-fraction", "0.1", "--out", out.path],
+                        "error: Set inclusion has three tag tokens (define1-3), so --qd4consis-fraction, which gives every definition a tag of its own, is not available here; leave it out.", tool: "set-iml")
         try assertFails(["run", "--lists", "bogus", "--out", out.path],
                         "Error: The value 'bogus' is invalid for '--lists <lists>'. Please provide one of 'fixed' and 'every-epoch'.", status: 64, tool: "set-iml")
         try assertFails(["run", "--scored-tokens", "none", "--out", out.path],

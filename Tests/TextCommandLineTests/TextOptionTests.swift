@@ -32,3 +32,18 @@ extension TextOptionTests {
         }
     }
 }
+
+extension TextOptionTests {
+    /// The authors' controls on text: qd4consis definitions carry letter tags of their own, and d2incons is evaluated.
+    func testATinyRunEvaluatesBothControls() throws {
+        let out = base.appendingPathComponent("controls")
+        let made = try mnistIML(["run", "--quick", "--entities", "40", "--seeds", "1", "--epochs1", "1", "--epochs2", "1",
+                                 "--qd4consis-fraction", "0.1", "--d2incons", "true", "--out", out.path], tool: "text-iml")
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let metrics = try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        for subset in ["\"subset\":\"qd4consis\"", "\"subset\":\"d2incons\""] { XCTAssertTrue(metrics.contains(subset), subset) }
+        let shown = try mnistIML(["sample", "--entities", "40", "--qd4consis-fraction", "0.1", "--n", "2"], tool: "text-iml")
+        XCTAssertEqual(shown.status, 0, shown.stderr)
+        XCTAssertTrue(shown.stdout.contains("qd4consis definitions"), shown.stdout)
+    }
+}
