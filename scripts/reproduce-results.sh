@@ -68,7 +68,7 @@ order=(mnist-default text-default mnist-seeds-5-9 mnist-seeds-10-19 text-seeds-5
        mnist-one-stage-batch-256 mnist-one-stage-batch-512 text-sweep-order-documents mnist-definitions-first
        text-definitions-first text-named set-default set-d3consis)
 # The runs whose saved models `analyze --along-training` studies (gradient alignment, probes).
-analysed=(mnist-analysis text-default text-order-tve text-analysis-examples text-order-tve-examples mnist-analysis-batch-256 mnist-analysis-batch-32)
+analysed=(mnist-analysis text-default text-order-tve text-analysis-examples text-order-tve-examples mnist-analysis-batch-256 mnist-analysis-batch-32 set-default)
 [ $# -gt 0 ] && order=("$@")
 
 for name in "${order[@]}"; do
@@ -83,10 +83,12 @@ for name in "${order[@]}"; do
 done
 # The analyses of the runs that kept their weights (gradient alignment along stage 1, probes).
 for name in "${analysed[@]}"; do
-  tool=$bin/mnist-iml; [[ "$name" == text-* ]] && tool=$bin/text-iml
+  tool=$bin/mnist-iml; [[ "$name" == text-* ]] && tool=$bin/text-iml; [[ "$name" == set-* ]] && tool=$bin/set-iml
+  # set-default keeps only the end of each stage: its analysis is at the end of stage 1.
+  along=(--along-training); [[ "$name" == set-* ]] && along=()
   if [ -f "$out/$name/summary.json" ] && [ ! -f "$out/$name/analysis/alignment.json" ]; then
-    echo "== $name: analyze --along-training" >&2
-    $tool analyze "$out/$name" --along-training > /dev/null
+    echo "== $name: analyze ${along[*]}" >&2
+    $tool analyze "$out/$name" "${along[@]}" > /dev/null
   fi
 done
 # The text alignment on the answers' loss alone (analysis-answer/ beside analysis/), also at the
