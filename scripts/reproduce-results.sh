@@ -59,6 +59,7 @@ declare -A commands=(
   # Set inclusion, the paper's from-scratch task (its main config and its d3consis variant, scaled).
   [set-default]="$bin/set-iml run --seeds 5"
   [set-d3consis]="$bin/set-iml run --seeds 5 --tag1-fraction 0.35 --tag2-fraction 0.35 --stage2-weights 1,1,1,0"
+  [set-fixed-lists]="$bin/set-iml run --lists fixed --seeds 1"
 )
 order=(mnist-default text-default mnist-seeds-5-9 mnist-seeds-10-19 text-seeds-5-19 mnist-sweep-alpha text-order-tve
        text-batch-examples text-analysis-examples text-order-tve-examples mnist-sweep-batch mnist-analysis mnist-analysis-batch-256
@@ -66,7 +67,7 @@ order=(mnist-default text-default mnist-seeds-5-9 mnist-seeds-10-19 text-seeds-5
        mnist-width-double mnist-width-double-seeds-3-4 text-sweep-width text-sweep-layers mnist-poster mnist-poster-seeds-4-7
        mnist-one-stage-batch-16 mnist-one-stage-batch-32 mnist-one-stage-batch-64 mnist-one-stage-batch-128
        mnist-one-stage-batch-256 mnist-one-stage-batch-512 text-sweep-order-documents mnist-definitions-first
-       text-definitions-first text-named set-default set-d3consis)
+       text-definitions-first text-named set-default set-d3consis set-fixed-lists)
 # The runs whose saved models `analyze --along-training` studies (gradient alignment, probes).
 analysed=(mnist-analysis text-default text-order-tve text-analysis-examples text-order-tve-examples mnist-analysis-batch-256 mnist-analysis-batch-32 set-default)
 [ $# -gt 0 ] && order=("$@")
