@@ -223,3 +223,15 @@ public func resumeCommand(arguments: [String], directory: String) -> String? {
     kept += ["--resume", directory]
     return ([tool] + kept).map(shellWord).joined(separator: " ")
 }
+
+/// What a tool's `sample` shows: whose data, and how many documents of each kind.
+public struct SampleOptions: ParsableArguments {
+    @Option(help: "The seed whose data to show.") public var seed: UInt64 = 0
+    @Option(help: "Documents shown per subset and kind.") public var n = 3
+    public init() {}
+
+    /// Refuses a count that shows nothing.
+    public func check() throws {
+        if n < 1 { throw IMLError("--n must be at least 1 (got \(n)).") }
+    }
+}

@@ -102,12 +102,11 @@ struct Sample: ParsableCommand {
 
     @OptionGroup var protocolOptions: ProtocolOptions<SetDefaults>
     @OptionGroup var setOptions: SetOptions
-    @Option(help: "The seed whose data to show.") var seed: UInt64 = 0
-    @Option(help: "Documents shown per subset and kind.") var n = 3
+    @OptionGroup var shown: SampleOptions
 
     func run() throws {
         try reportingErrors {
-            if n < 1 { throw IMLError("--n must be at least 1 (got \(n)).") }
+            try shown.check()
             let protocolConfig = try protocolOptions.config(seed: seed)
             var settings = SetInclusionSettings()
             setOptions.apply(to: &settings)
@@ -142,3 +141,8 @@ struct Sample: ParsableCommand {
 
 extension ScoredTokens: ExpressibleByArgument {}
 extension ListDraw: ExpressibleByArgument {}
+
+extension Sample {
+    var seed: UInt64 { shown.seed }
+    var n: Int { shown.n }
+}

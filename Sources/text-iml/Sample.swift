@@ -14,13 +14,12 @@ struct Sample: ParsableCommand {
 
     @OptionGroup var protocolOptions: ProtocolOptions<TextDefaults>
     @OptionGroup var text: TextOptions
-    @Option(help: "The seed whose data to show.") var seed: UInt64 = 0
-    @Option(help: "Documents shown per subset and kind.") var n = 3
+    @OptionGroup var shown: SampleOptions
     @Option(help: "A saved model of a text run: show its answers next to the gold ones.") var model: String?
 
     func run() throws {
         try reportingErrors {
-            if n < 1 { throw IMLError("--n must be at least 1 (got \(n)).") }
+            try shown.check()
             if let model { return try answers(of: model) }
             let protocolConfig = try protocolOptions.config(seed: seed)
             var settings = TextSettings()
@@ -98,4 +97,9 @@ extension Sample {
             }
         }
     }
+}
+
+extension Sample {
+    var seed: UInt64 { shown.seed }
+    var n: Int { shown.n }
 }
