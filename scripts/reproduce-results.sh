@@ -58,6 +58,7 @@ declare -A commands=(
   [text-named]="$bin/text-iml run --design named --seeds 5"
   # Set inclusion, the paper's from-scratch task (its main config and its d3consis variant, scaled).
   [set-default]="$bin/set-iml run --seeds 5"
+  [set-seeds-5-9]="$bin/set-iml run --seeds 5 --first-seed 5"
   [set-d3consis]="$bin/set-iml run --seeds 5 --tag1-fraction 0.35 --tag2-fraction 0.35 --stage2-weights 1,1,1,0"
   [set-fixed-lists]="$bin/set-iml run --lists fixed --seeds 1"
   # The authors' controls: qd4consis takes the entities q holds by default, and d2incons is asked.
@@ -70,8 +71,8 @@ order=(mnist-default text-default mnist-seeds-5-9 mnist-seeds-10-19 text-seeds-5
        mnist-width-double mnist-width-double-seeds-3-4 text-sweep-width text-sweep-layers mnist-poster mnist-poster-seeds-4-7
        mnist-one-stage-batch-16 mnist-one-stage-batch-32 mnist-one-stage-batch-64 mnist-one-stage-batch-128
        mnist-one-stage-batch-256 mnist-one-stage-batch-512 text-sweep-order-documents mnist-definitions-first
-       text-definitions-first text-named set-default set-d3consis set-fixed-lists
-       mnist-controls text-controls)
+       text-definitions-first text-named set-default set-seeds-5-9 set-d3consis
+       set-fixed-lists mnist-controls text-controls)
 # The runs whose saved models `analyze --along-training` studies (gradient alignment, probes).
 analysed=(mnist-analysis text-default text-order-tve text-analysis-examples text-order-tve-examples mnist-analysis-batch-256 mnist-analysis-batch-32 set-default)
 [ $# -gt 0 ] && order=("$@")
@@ -111,7 +112,7 @@ for name in text-default text-order-tve text-analysis-examples text-order-tve-ex
     $bin/text-iml analyze "$out/$name" --along-training --alignment-loss answer > /dev/null
   fi
 done
-# Merged runs: ten and twenty MNIST seeds, twenty text seeds, five double-width seeds.
+# Merged runs: ten and twenty MNIST seeds, twenty text seeds, five double-width seeds, eight poster seeds, ten set-inclusion seeds.
 merge() {  # merge TOOL NAME PARTS...
   local tool=$1 name=$2; shift 2
   local parts=()
@@ -125,3 +126,4 @@ merge mnist-iml mnist-20-seeds mnist-10-seeds mnist-seeds-10-19
 merge text-iml text-20-seeds text-default text-seeds-5-19
 merge mnist-iml mnist-width-double-5-seeds mnist-width-double mnist-width-double-seeds-3-4
 merge mnist-iml mnist-poster-8-seeds mnist-poster mnist-poster-seeds-4-7
+merge set-iml set-10-seeds set-default set-seeds-5-9
