@@ -61,6 +61,8 @@ declare -A commands=(
   [set-seeds-5-9]="$bin/set-iml run --seeds 5 --first-seed 5"
   [set-d3consis]="$bin/set-iml run --seeds 5 --tag1-fraction 0.35 --tag2-fraction 0.35 --stage2-weights 1,1,1,0"
   [set-fixed-lists]="$bin/set-iml run --lists fixed --seeds 1"
+  # The authors' data amounts (1000 is mnist-default).
+  [mnist-sweep-entities]="$bin/mnist-iml sweep --set entities=250,500,2000 --seeds 5"
   # The authors' controls: qd4consis takes the entities q holds by default, and d2incons is asked.
   [mnist-controls]="$bin/mnist-iml run --seeds 5 --question-only-fraction 0 --qd4consis-fraction 0.1 --d2incons true"
   [text-controls]="$bin/text-iml run --seeds 5 --question-only-fraction 0 --qd4consis-fraction 0.1 --d2incons true"
@@ -72,7 +74,7 @@ order=(mnist-default text-default mnist-seeds-5-9 mnist-seeds-10-19 text-seeds-5
        mnist-one-stage-batch-16 mnist-one-stage-batch-32 mnist-one-stage-batch-64 mnist-one-stage-batch-128
        mnist-one-stage-batch-256 mnist-one-stage-batch-512 text-sweep-order-documents mnist-definitions-first
        text-definitions-first text-named set-default set-seeds-5-9 set-d3consis
-       set-fixed-lists mnist-controls text-controls)
+       set-fixed-lists mnist-controls text-controls mnist-sweep-entities)
 # The runs whose saved models `analyze --along-training` studies (gradient alignment, probes).
 analysed=(mnist-analysis text-default text-order-tve text-analysis-examples text-order-tve-examples mnist-analysis-batch-256 mnist-analysis-batch-32 set-default)
 [ $# -gt 0 ] && order=("$@")
