@@ -131,7 +131,7 @@ public struct SetInclusionRenderer: DocumentRenderer {
         }
         self.instance = instance
         self.config = config
-        let N = config.numbers, n = config.numbersPerQuestion, T = instance.config.attributes
+        let N = config.numbers
         vocabulary = SetInclusionVocabulary(numbers: N, variables: instance.entities.count)
         var numberRNG = SeededRandom(seed: instance.config.seed, stream: "set-inclusion/x/\(N)")
         var xs: [Int] = [], wrong: [Int] = []
@@ -142,7 +142,12 @@ public struct SetInclusionRenderer: DocumentRenderer {
         }
         x = xs
         wrongX = wrong
-        lists = Self.drawLists(instance: instance, config: config, x: xs, wrongX: wrong, stream: "set-inclusion/lists/\(N)/\(n)")
+        lists = Self.drawLists(instance: instance, config: config, x: xs, wrongX: wrong, stream: Self.listStream(config, epoch: nil))
+    }
+
+    /// The random stream of the lists: the evaluation (and fixed) lists' without an epoch, an epoch's own with one.
+    static func listStream(_ config: SetInclusionConfig, epoch: Int?) -> String {
+        "set-inclusion/lists/\(config.numbers)/\(config.numbersPerQuestion)" + (epoch.map { "/epoch-\($0)" } ?? "")
     }
 
     /// Every question's list: x exactly when its answer is true and, for an inconsistent entity,
@@ -176,7 +181,7 @@ public struct SetInclusionRenderer: DocumentRenderer {
         guard config.lists == .everyEpoch else { return nil }
         var copy = self
         copy.lists = Self.drawLists(instance: instance, config: config, x: x, wrongX: wrongX,
-                                    stream: "set-inclusion/lists/\(config.numbers)/\(config.numbersPerQuestion)/epoch-\(epoch)")
+                                    stream: Self.listStream(config, epoch: epoch))
         return copy
     }
 
