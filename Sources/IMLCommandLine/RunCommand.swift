@@ -41,7 +41,11 @@ extension RunnableCommand {
 
     /// The options given, applied to `base` (nil: the defaults), and validated: the run they describe.
     public func spec(over base: RunSpec? = nil) throws -> RunSpec {
-        var spec = base ?? Self.defaultSpec
+        // A stage-2 start takes the settings of the run whose stage 1 it continues.
+        if runOptions.quick && runOptions.stage2From != nil {
+            throw IMLError("--quick and --stage2-from contradict each other (a stage-2 start takes the source run's settings, which --quick would change); give only --stage2-from.")
+        }
+        var spec = try base ?? runOptions.stage2From.map { try Self.stage1Source($0).spec } ?? Self.defaultSpec
         guard spec.modality == Self.modalityName else {
             throw IMLError("The spec is of the \(spec.modality) modality, not \(Self.modalityName); run it with \(RunCommand.tool(ofModality: spec.modality)).")
         }
@@ -90,6 +94,23 @@ extension RunnableCommand {
         } catch {
             throw IMLError("The arguments recorded in \(config.path) do not parse with this version of the program (\(Self.message(for: error))); use the version that made the run, or start a new run with --out.")
         }
+    }
+
+    /// The finished run `--stage2-from` names, and its spec (it must be this tool's).
+    static func stage1Source(_ path: String) throws -> (spec: RunSpec, run: FinishedRun) {
+        let run: FinishedRun
+        do { run = try FinishedRun(path: path) } catch let error as IMLError {
+            throw IMLError("--stage2-from \(path): \(error.message)")
+        }
+        guard run.modality == Self.modalityName else {
+            throw IMLError("--stage2-from \(path) is a run of the \(run.modality) modality, not \(Self.modalityName); start its stage 2 with \(RunCommand.tool(ofModality: run.modality)).")
+        }
+        if RunCommand.mergedFrom(try RunConfig.read(run.directory)) != nil {
+            throw IMLError("--stage2-from \(path) is a merged run, which keeps no models; give one of the runs it was merged from.")
+        }
+        var spec = try recordedSpec(try RunConfig.read(run.directory))
+        spec.saveEvery = nil
+        return (spec, run)
     }
 
     /// The spec in `file`: a run's config.json, or a file holding a spec alone.
@@ -154,7 +175,12 @@ extension RunnableCommand {
             try MemoryEstimate.check(perSeed: estimate.bytes, atOnce: MemoryEstimate.seedsAtOnce(seeds: spec.seeds.count, threads: threads),
                                      settings: estimate.settings)
         }
-        return Experiment(modality: modality, spec: spec, concurrency: 1, arguments: spec.options(differingFrom: Self.defaultSpec))
+        var experiment = Experiment(modality: modality, spec: spec, concurrency: 1, arguments: spec.options(differingFrom: Self.defaultSpec))
+        if let path = spec.stage2From {
+            let source = try Self.stage1Source(path)
+            experiment.stage1Source = try Stage1Source(spec: spec, sourceSpec: source.spec, records: source.run.records)
+        }
+        return experiment
     }
 
     /// Trains `spec` in the directory `directory` opens (a new one, or one to resume) on this

@@ -129,6 +129,9 @@ public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
     @Option(help: ArgumentHelp("Keep each seed's weights also at every K-th epoch of stage 1 (and before it), for `analyze` along training; the end of each stage is always kept.",
                                valueName: "K"))
     public var saveEvery: Int?
+    @Option(help: ArgumentHelp("Train stage 2 only, from this finished run's saved stage-1 model at epoch --epochs1 (kept with --save-every K; default its last), with its settings, seeds and stage-1 records; only --seeds, --first-seed, --epochs1 and --epochs2 may differ. E.g. sweep --stage2-from RUN --set epochs1=0,5,10,20,30 asks when IML appears.",
+                               valueName: "run"))
+    public var stage2From: String?
     @Flag(help: "Smoke-test preset that finishes in well under a minute: fewer entities, epochs and seeds where not given.")
     public var quick = false
     @Option(help: ArgumentHelp("Start from the settings of this run specification: a run's config.json (its \"spec\") or a file holding a spec alone; options given beside it change those settings.",
@@ -161,6 +164,13 @@ public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
         if let batchSize { spec.training.batchSize = batchSize }
         if let lr { spec.training.learningRate = lr }
         if let saveEvery { spec.saveEvery = saveEvery }
+        if let stage2From { spec.stage2From = Self.absolutePath(stage2From) }
+    }
+
+    /// A directory named on the command line as the spec records it: absolute, so that a
+    /// resumed run finds it from anywhere.
+    static func absolutePath(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
     /// Refuses --resume beside --force, --spec or another --out.

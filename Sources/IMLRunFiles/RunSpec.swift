@@ -15,15 +15,18 @@ public struct RunSpec: Equatable, Sendable {
     public var seeds: [UInt64]
     /// Keep each seed's weights at stage-1 epochs that are multiples of this too (RunModels).
     public var saveEvery: Int?
+    /// Stage 2 starts from this run's saved stage-1 model at epoch `training.epochs1` instead of
+    /// training stage 1 (`--stage2-from RUN`); nil: the run trains its own stage 1.
+    public var stage2From: String?
     /// The protocol settings of every seed (`seed` unused: each seed sets its own).
     public var protocolConfig: ProtocolConfig
     public var training: TrainingConfig
     /// The modality's own settings, as its Codable settings struct writes them.
     public var settings: JSON
 
-    public init(modality: String, seeds: [UInt64], saveEvery: Int? = nil, protocolConfig: ProtocolConfig,
+    public init(modality: String, seeds: [UInt64], saveEvery: Int? = nil, stage2From: String? = nil, protocolConfig: ProtocolConfig,
                 training: TrainingConfig, settings: JSON) {
-        self.modality = modality; self.seeds = seeds; self.saveEvery = saveEvery
+        self.modality = modality; self.seeds = seeds; self.saveEvery = saveEvery; self.stage2From = stage2From
         self.protocolConfig = protocolConfig; self.training = training; self.settings = settings
     }
 
@@ -39,6 +42,9 @@ public struct RunSpec: Equatable, Sendable {
         // A run must train: one stage with no epochs would report an IML effect of untrained weights.
         if protocolConfig.stages == 1 && training.epochs1 == 0 {
             throw IMLError("--stages 1 with --epochs1 0 trains nothing; give --epochs1 at least 1.")
+        }
+        if let stage2From, protocolConfig.stages == 1 {
+            throw IMLError("--stage2-from \(stage2From) starts stage 2, and --stages 1 has none; leave --stages out (2).")
         }
         let first = protocolConfig.definitionsFirst
         if first > 0 && first >= training.epochs1 {
@@ -65,7 +71,8 @@ public struct RunSpec: Equatable, Sendable {
 
     // MARK: As JSON
 
-    /// config.json's "spec".
+    /// config.json's "spec". `stage2_from` appears only in a run that has one, so the specs of
+    /// runs that train their own stage 1 read as before it existed.
     public var json: JSON {
         var p = protocolConfig
         p.seed = 0
@@ -74,6 +81,7 @@ public struct RunSpec: Equatable, Sendable {
             ("modality", .string(modality)),
             ("seeds", .array(seeds.map { .int(Int($0)) })),
             ("save_every", saveEvery.map(JSON.int) ?? .null),
+        ] + (stage2From.map { [("stage2_from", JSON.string($0))] } ?? []) + [
             ("protocol", .object(protocolFields)),
             ("training", (try? JSONCoding.encode(training)) ?? .null),
             ("settings", settings),
@@ -85,7 +93,7 @@ public struct RunSpec: Equatable, Sendable {
         guard case .object(let fields) = json else {
             throw IMLError("\(what) is \(json.kindDescription), not an object of settings.")
         }
-        let known = ["modality", "seeds", "save_every", "protocol", "training", "settings"]
+        let known = ["modality", "seeds", "save_every", "stage2_from", "protocol", "training", "settings"]
         if let unknown = fields.first(where: { !known.contains($0.0) }) {
             throw IMLError("\(what) has the setting \(unknown.0), which this version does not know (a newer version wrote it); use that version, or remove the setting.")
         }
@@ -97,6 +105,7 @@ public struct RunSpec: Equatable, Sendable {
         self.modality = modality
         self.seeds = try JSONCoding.decode([UInt64].self, from: try field("seeds"), what: "\(what)'s seeds")
         self.saveEvery = try JSONCoding.decode(Int?.self, from: try field("save_every"), what: "\(what)'s save_every")
+        self.stage2From = try json["stage2_from"].map { try JSONCoding.decode(String.self, from: $0, what: "\(what)'s stage2_from") }
         guard case .object(var protocolFields) = try field("protocol") else { throw IMLError("\(what) has a protocol that is not an object.") }
         protocolFields.append(("seed", .int(0)))
         // A setting added after the spec was written takes its default, which is what that version did.

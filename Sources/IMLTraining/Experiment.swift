@@ -16,6 +16,8 @@ public struct Experiment {
     /// The options that give `spec` from the tool's defaults, for people (config.json's
     /// "arguments", analysis subtitles); nothing reads them back.
     public var arguments: [String]
+    /// Where stage 2 starts when the spec says `stage2From` (checked before anything trains).
+    public var stage1Source: Stage1Source?
 
     public init(modality: Modality, spec: RunSpec, concurrency: Int, arguments: [String] = []) {
         self.modality = modality; self.spec = spec; self.concurrency = concurrency; self.arguments = arguments
@@ -50,6 +52,7 @@ public struct Experiment {
     public var settingsLine: String {
         let p = protocolConfig, t = training
         return (stages == [1] ? "one stage, " : "")
+            + (spec.stage2From.map { "stage 2 from stage-1 epoch \(t.epochs1) of \($0), " } ?? "")
             + (p.definitionsFirst > 0 ? "definitions first (\(p.definitionsFirst) epochs), " : "")
             + "\(p.entities) entities, T=\(p.attributes), C=\(p.classes), alpha \(JSON.format(p.alpha)), \(modality.settingsLine), "
             + "\(t.epochs1)+\(t.epochs2) epochs, batch \(t.batchSize), lr \(t.learningRate), \(seeds.count) seed\(seeds.count == 1 ? "" : "s")"
@@ -152,9 +155,20 @@ public struct Experiment {
         defer { interrupts.remove() }
         let records: [MetricRecord]
         let modality = self.modality, base = self
+        // A stage 2 started from another run's stage 1 trains stage 2 alone, and keeps the
+        // stage-1 model it started from as its own (for `analyze`).
+        if spec.stage2From != nil && stage1Source == nil { throw IMLError("--stage2-from was not checked before the run; this is a bug.") }
+        let source = stage1Source
+        let start = source.map { source in
+            { (seed: UInt64, task: TrainingTask) throws -> [MetricRecord] in
+                let records = try source.start(seed: seed, parameters: task.parameters)
+                try models.save(seed: seed, stage: 1, epoch: source.epoch, parameters: task.parameters)
+                return records
+            }
+        }
         do {
-            records = try SeedRunner.run(seeds: seeds, concurrency: concurrency, training: training, stages: stages,
-                                         checkpoints: checkpoints, models: models, stop: stop,
+            records = try SeedRunner.run(seeds: seeds, concurrency: concurrency, training: training, stages: source == nil ? stages : [2],
+                                         checkpoints: checkpoints, models: models, stop: stop, start: start,
                                          makeTask: { seed in try firstTask.take(seed: seed) ?? modality.makeTask(base.protocolConfig(seed: seed)) },
                                          progress: ProgressDisplay(seeds: seeds.count))
         } catch is SeedRunner.Stopped {

@@ -27,9 +27,11 @@ public enum SeedRunner {
     /// As above, continuing every seed from its checkpoint in `checkpoints` (a finished seed is
     /// not trained again) and saving one after every epoch. When `stop` is requested (or a seed
     /// fails), the running seeds save and stop after their current batch, no new seed starts, and
-    /// Stopped (or the failure) is thrown.
+    /// Stopped (or the failure) is thrown. `start`, for a seed not yet started, sets up its task
+    /// (another run's stage-1 weights) and returns the records it begins with.
     public static func run(seeds: [UInt64], concurrency: Int, training: TrainingConfig, stages: [Int] = [1, 2],
                            checkpoints: RunCheckpoints?, models: RunModels? = nil, stop: StopFlag?,
+                           start: ((UInt64, TrainingTask) throws -> [MetricRecord])? = nil,
                            makeTask: @escaping (UInt64) throws -> TrainingTask,
                            progress: ProgressDisplay?) throws -> [MetricRecord] {
         let shared = SharedWork(seeds: seeds.count, stop: stop)
@@ -44,6 +46,7 @@ public enum SeedRunner {
                     }
                     let task = try makeTask(seed)
                     let trainer = Trainer(task: task, config: training, seed: seed)
+                    if saved == nil, let start { trainer.records = try start(seed, task) }
                     try trainer.run(stages: stages, from: saved, saveCheckpoint: { try checkpoints?.save($0) },
                                     shouldStop: { shared.shouldStop },
                                     evaluated: { stage, epoch in

@@ -53,7 +53,8 @@ public final class Trainer {
     public let task: TrainingTask
     public let seed: UInt64
     let optimizer: Adam
-    public private(set) var records: [MetricRecord] = []
+    /// Every record so far; a stage 2 started from another run's stage 1 begins with that run's.
+    public internal(set) var records: [MetricRecord] = []
 
     public init(task: TrainingTask, config: TrainingConfig, seed: UInt64) {
         self.task = task
