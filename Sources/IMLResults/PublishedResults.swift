@@ -8,6 +8,7 @@
 //   <!-- results: analysis mnist-analysis -->     its analysis/ JSON: alignment and probes (AnalysisTables)
 //   <!-- results: gaps answer RUN... -->         each run's IML effect beside its alignment (AnalysisTables.gaps)
 //   <!-- results: against parameters RUN... -->   IML against a number config.json records (AgainstReport)
+//   <!-- results: when SOURCE SWEEP -->          stage 2 from each stage-1 epoch of SOURCE (WhenReport)
 //   <!-- /results -->
 // `iml-compare --readme README.md` rewrites every such block of the README and of each docs/*.md
 // beside it that holds one; a test fails when one differs from what the committed summaries give,
@@ -41,12 +42,12 @@ public enum PublishedResults {
     static let open = "<!-- results: ", close = "<!-- /results -->"
 
     /// The table lines that `spec` ("summary NAME", "effects NAME...", "sweep NAME", "compare NAME...", "analysis NAME
-    /// [answer]", "gaps LOSS NAME...", "against KEY NAME...") stands for.
+    /// [answer]", "gaps LOSS NAME...", "against KEY NAME...", "when SOURCE SWEEP") stands for.
     public static func render(_ spec: String, root: URL) throws -> [String] {
         let words = spec.split(separator: " ").map(String.init)
         let base = root.appendingPathComponent(directory)
         guard let kind = words.first, words.count >= 2 else {
-            throw IMLError("README marker \"\(spec)\" needs a kind (summary, effects, sweep, compare, analysis, gaps, against) and a run name.")
+            throw IMLError("README marker \"\(spec)\" needs a kind (summary, effects, sweep, compare, analysis, gaps, against, when) and a run name.")
         }
         switch kind {
         case "summary":
@@ -98,8 +99,12 @@ public enum PublishedResults {
             let names = Array(words.dropFirst(2))
             let runs = try names.map { try PublishedRun(directory: base.appendingPathComponent($0)) }
             return try AgainstReport.table(runs, names: names, key: words[1])
+        case "when":
+            guard words.count == 3 else { throw IMLError("README marker \"\(spec)\" needs the source run and the sweep of its stage-2 starts, e.g. when mnist-analysis mnist-when.") }
+            let source = base.appendingPathComponent(words[1])
+            return WhenReport.table(try WhenReport.points(source: source, sweep: base.appendingPathComponent(words[2])), losses: WhenReport.losses(source: source))
         default:
-            throw IMLError("README marker \"\(spec)\": unknown kind \(kind); use summary, effects, sweep, compare, analysis, gaps or against.")
+            throw IMLError("README marker \"\(spec)\": unknown kind \(kind); use summary, effects, sweep, compare, analysis, gaps, against or when.")
         }
     }
 

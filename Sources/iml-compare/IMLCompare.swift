@@ -24,6 +24,8 @@ struct IMLCompare: ParsableCommand {
     @Flag(help: "With --readme: change nothing, exit 1 when a table differs from the committed runs.") var check = false
     @Option(help: ArgumentHelp("Instead of the comparison, plot the IML effect against this number of each run's config.json (e.g. parameters): against-KEY.png, .svg and .md.", valueName: "key"))
     var against: String?
+    @Option(help: ArgumentHelp("Instead of the comparison, show when IML appears: the one run given is a sweep made with sweep --stage2-from SOURCE --set epochs1=...; writes when.png, .svg and .md, with SOURCE's alignment along training (analyze SOURCE --along-training) beside the effect.", valueName: "source"))
+    var when: String?
 
     func run() throws {
         try reportingErrors {
@@ -52,6 +54,12 @@ struct IMLCompare: ParsableCommand {
                 return
             }
             try RunDirectory.checkOut(out, example: "results/comparison")
+            if let when {
+                guard runs.count == 1 else { throw IMLError("iml-compare --when \(when) takes one sweep directory (made with sweep --stage2-from \(when) --set epochs1=...), got \(runs.count).") }
+                try WhenReport.write(source: URL(fileURLWithPath: when), sweep: URL(fileURLWithPath: runs[0]), out: URL(fileURLWithPath: out))
+                print(try String(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("when.md"), encoding: .utf8))
+                return
+            }
             if let against {
                 guard !runs.isEmpty else { throw IMLError("iml-compare --against needs at least one run directory.") }
                 let finished = try runs.map(FinishedRun.init(path:))

@@ -45,6 +45,7 @@ final class Stage2FromTests: ToolTestCase {
     }
 
     func testStage2FromASavedPointEqualsTheShorterRunOnImages() throws {
+        defer { try? whenReport() }
         try assertStage2FromGivesTheShorterRun(tool: "mnist-iml", settings: ["--dataset", "fashion-mnist", "--data-dir", try runFixtures().data.path, "--grid", "1", "--entities", "10",
                                                                              "--seeds", "2", "--epochs2", "1", "--batch-size", "8"])
     }
@@ -82,5 +83,26 @@ final class Stage2FromTests: ToolTestCase {
         let unfinished = try copy(f.killed, "unfinished")
         try refused(["--stage2-from", unfinished.path],
                     "--stage2-from \(unfinished.path): \(unfinished.path) is not a finished run: it has no summary.json; give a directory that a completed run wrote.")
+    }
+
+    /// `iml-compare --when SOURCE SWEEP` (after the image test): one row per start, the source's
+    /// alignment along training beside it, and the figure in both formats.
+    func whenReport() throws {
+        let source = base.appendingPathComponent("mnist-iml-source"), sweep = base.appendingPathComponent("mnist-iml-when")
+        let analyzed = try mnistIML(["analyze", source.path, "--along-training", "--folds", "2"])
+        XCTAssertEqual(analyzed.status, 0, analyzed.stderr)
+        let out = base.appendingPathComponent("when-report")
+        let report = try mnistIML(["--when", source.path, sweep.path, "--out", out.path], tool: "iml-compare")
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let rows = report.stdout.split(separator: "\n").filter { $0.hasPrefix("| 0 |") || $0.hasPrefix("| 2 |") }
+        XCTAssertEqual(rows.count, 2, report.stdout)
+        // After the epoch and the seed count: the stage-1 gap, the alignment gap (full loss only: no analysis-answer/), d1, d2, d3, the effect.
+        for row in rows { XCTAssertEqual(row.split(separator: "|").count, 8, String(row)) }
+        XCTAssertTrue(report.stdout.contains("First stage-1 epoch whose 95% interval lies above zero — IML effect: "), report.stdout)
+        for file in ["when.png", "when.svg", "when.md"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), file)
+        }
+        try assertFails(["--when", source.path, "--out", out.path], "error: iml-compare --when \(source.path) takes one sweep directory (made with sweep --stage2-from \(source.path) --set epochs1=...), got 0.", tool: "iml-compare")
+        try assertFails(["--when", source.path, source.path, "--out", out.path], "error: \(source.path) holds no stage-2 starts (no epochs1=E runs); make them with sweep --stage2-from \(source.path) --set epochs1=0,5,10.", tool: "iml-compare")
     }
 }
