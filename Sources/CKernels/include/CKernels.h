@@ -20,4 +20,21 @@ enum {
 };
 unsigned int iml_cpu_features(void);
 
+/// Matrix product with bfloat16 inputs and fp32 sums, row-major as cblas_sgemm:
+/// C[M,N] = alpha op(A)[M,K] op(B)[K,N] + beta C, op(X) = X or X^T (trans_x != 0). Each output is
+/// one fixed chain of fused multiply-adds (gemm_bf16.c), so the AVX512-BF16 kernel, used when the
+/// processor has it, and the reference give the same bits. Single-threaded; callers split the work.
+void iml_sgemm_bf16(int trans_a, int trans_b, long m, long n, long k, float alpha,
+                    const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc);
+
+/// The same with scalar fused multiply-adds on any processor (the definition, for tests).
+void iml_sgemm_bf16_reference(int trans_a, int trans_b, long m, long n, long k, float alpha,
+                              const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc);
+
+/// 1 when iml_sgemm_bf16 runs its AVX512-BF16 kernel here (the processor and OS support it).
+int iml_bf16_kernel_available(void);
+
+/// x rounded to bfloat16 (nearest even; a denormal becomes a zero of its sign; NaN made quiet), as an fp32.
+float iml_bf16_round(float x);
+
 #endif

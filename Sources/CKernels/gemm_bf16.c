@@ -1,0 +1,279 @@
+// Matrix products with bfloat16 inputs and fp32 sums (`--precision bf16`), row-major like BLAS:
+//
+//   C[M,N] = alpha * op(A)[M,K] op(B)[K,N] + beta * C
+//
+// Every output has one definition, whatever computes it:
+//   1. each input is rounded to bf16: round to nearest even; an fp32 denormal becomes a zero of its
+//      sign; a NaN stays a NaN, made quiet (what VCVTNE2PS2BF16 does);
+//   2. s = +0, then for each pair of k, p = 0, 1, ...: s += a[2p+1] b[2p+1], then s += a[2p] b[2p],
+//      each an fp32 fused multiply-add rounded to nearest even, with denormal inputs read as zero and a
+//      denormal result flushed to a zero of its sign; an odd K ends with a pair whose second half is
+//      +0 in both operands. This is what one VDPBF16PS lane does, in the order the Intel SDM gives
+//      (the odd element first), and what Zen 4 does: 32 million random lanes, denormals, infinities
+//      and NaNs included, matched bit for bit;
+//   3. C = alpha s (skipped when alpha is 1), then + beta C when beta is not 0, each rounded.
+// So the AVX512-BF16 kernel and the reference (scalar fmaf, any processor) give the same bits, and
+// a product never depends on how the caller split it across threads.
+//
+// The kernel packs op(A) into panels of MR rows and op(B) into panels of NR columns, each entry a
+// 32-bit pair (k = 2p in the low half, 2p+1 in the high half), and multiplies a panel pair with
+// MR x NR/16 accumulators: per pair of k, two loads of B, MR broadcasts of A and 2 MR VDPBF16PS.
+
+#include "CKernels.h"
+#include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+// MARK: Rounding and the reference
+
+/// fp32 bits -> the bf16 in the upper half of 32 bits (lower half zero).
+static inline uint32_t bf16_upper(uint32_t x) {
+    if (((x >> 23) & 0xFF) == 0) return x & 0x80000000u;                  // zero or denormal
+    if ((x & 0x7FFFFFFFu) > 0x7F800000u) return (x | 0x00400000u) & 0xFFFF0000u;  // NaN, quiet
+    return (x + 0x7FFFu + ((x >> 16) & 1u)) & 0xFFFF0000u;
+}
+
+static inline uint32_t bits_of(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
+static inline float float_of(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
+
+float iml_bf16_round(float x) { return float_of(bf16_upper(bits_of(x))); }
+
+static inline float flushed(float x) { return fpclassify(x) == FP_SUBNORMAL ? copysignf(0.0f, x) : x; }
+
+static inline float element(const float *x, long rs, long ks, long r, long k, long rows, long depth) {
+    return (r < rows && k < depth) ? iml_bf16_round(x[r * rs + k * ks]) : 0.0f;
+}
+
+static inline float finish(float s, float alpha, float beta, const float *c) {
+    float r = alpha == 1.0f ? s : alpha * s;
+    return beta == 0.0f ? r : r + beta * *c;
+}
+
+void iml_sgemm_bf16_reference(int trans_a, int trans_b, long m, long n, long k, float alpha,
+                              const float *a, long lda, const float *b, long ldb,
+                              float beta, float *c, long ldc) {
+    long ars = trans_a ? 1 : lda, aks = trans_a ? lda : 1;   // op(A)(i, k) = a[i * ars + k * aks]
+    long brs = trans_b ? ldb : 1, bks = trans_b ? 1 : ldb;   // op(B)(k, j) = b[j * brs + k * bks]
+    for (long i = 0; i < m; i++) {
+        for (long j = 0; j < n; j++) {
+            float s = 0.0f;
+            for (long p = 0; 2 * p < k; p++) {
+                s = flushed(fmaf(element(a, ars, aks, i, 2 * p + 1, m, k), element(b, brs, bks, j, 2 * p + 1, n, k), s));
+                s = flushed(fmaf(element(a, ars, aks, i, 2 * p, m, k), element(b, brs, bks, j, 2 * p, n, k), s));
+            }
+            float *out = c + i * ldc + j;
+            *out = finish(s, alpha, beta, out);
+        }
+    }
+}
+
+// MARK: The AVX512-BF16 kernel
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define MR 8
+#define NR 32
+#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
+
+/// bf16_upper on 16 lanes.
+BF16_TARGET static inline __m512i bf16_upper16(__m512i x) {
+    const __m512i abs = _mm512_and_si512(x, _mm512_set1_epi32(0x7FFFFFFF));
+    const __mmask16 tiny = _mm512_cmpeq_epi32_mask(_mm512_and_si512(x, _mm512_set1_epi32(0x7F800000)), _mm512_setzero_si512());
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(abs, _mm512_set1_epi32(0x7F800000));
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(x, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_add_epi32(x, _mm512_add_epi32(_mm512_set1_epi32(0x7FFF), lsb));
+    r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(x, _mm512_set1_epi32(0x00400000)));
+    r = _mm512_and_si512(r, _mm512_set1_epi32((int)0xFFFF0000u));
+    return _mm512_mask_mov_epi32(r, tiny, _mm512_and_si512(x, _mm512_set1_epi32((int)0x80000000u)));
+}
+
+/// The 16 pairs of 32 consecutive values.
+BF16_TARGET static inline __m512i pairs16(const float *x) {
+    __m512i v0 = bf16_upper16(_mm512_loadu_si512(x)), v1 = bf16_upper16(_mm512_loadu_si512(x + 16));
+    // In each 64-bit lane: (low bf16, high bf16) -> one 32-bit pair.
+    const __m512i low = _mm512_set1_epi64(0xFFFF0000LL), high = _mm512_set1_epi64((long long)0xFFFF000000000000ULL);
+    __m512i q0 = _mm512_or_si512(_mm512_srli_epi64(_mm512_and_si512(v0, low), 16), _mm512_srli_epi64(_mm512_and_si512(v0, high), 32));
+    __m512i q1 = _mm512_or_si512(_mm512_srli_epi64(_mm512_and_si512(v1, low), 16), _mm512_srli_epi64(_mm512_and_si512(v1, high), 32));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(q0)), _mm512_cvtepi64_epi32(q1), 1);
+}
+
+/// t[i] element j <-> t[j] element i, for 16 vectors of 16 32-bit values.
+BF16_TARGET static inline void transpose16(__m512i t[16]) {
+    __m512i u[16];
+    for (int i = 0; i < 16; i += 2) {
+        u[i] = _mm512_unpacklo_epi32(t[i], t[i + 1]);
+        u[i + 1] = _mm512_unpackhi_epi32(t[i], t[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        t[i] = _mm512_unpacklo_epi64(u[i], u[i + 2]);
+        t[i + 1] = _mm512_unpackhi_epi64(u[i], u[i + 2]);
+        t[i + 2] = _mm512_unpacklo_epi64(u[i + 1], u[i + 3]);
+        t[i + 3] = _mm512_unpackhi_epi64(u[i + 1], u[i + 3]);
+    }
+    // Now t[4b + c] holds, in each 128-bit lane L, row (4b + 0..3)'s column 4L + c.
+    for (int i = 0; i < 8; i++) {
+        int b = i / 4 * 8 + i % 4;  // pairs (0,4) (1,5) (2,6) (3,7) (8,12) ...
+        u[b] = _mm512_shuffle_i32x4(t[b], t[b + 4], 0x88);      // lanes 0,2 of each
+        u[b + 4] = _mm512_shuffle_i32x4(t[b], t[b + 4], 0xDD);  // lanes 1,3 of each
+    }
+    for (int i = 0; i < 8; i++) {
+        int b = i;  // pairs (0,8) (1,9) ... (7,15)
+        t[b] = _mm512_shuffle_i32x4(u[b], u[b + 8], 0x88);
+        t[b + 8] = _mm512_shuffle_i32x4(u[b], u[b + 8], 0xDD);
+    }
+}
+
+static inline uint32_t pair_of(const float *x, long rs, long ks, long r, long k, long rows, long depth) {
+    uint32_t lo = (r < rows && k < depth) ? bf16_upper(bits_of(x[r * rs + k * ks])) >> 16 : 0;
+    uint32_t hi = (r < rows && k + 1 < depth) ? bf16_upper(bits_of(x[r * rs + (k + 1) * ks])) : 0;
+    return lo | hi;
+}
+
+/// Packs rows r0 ..< r0 + R of X (X(r, k) = x[r * rs + k * ks], `rows` x `depth`; rows past the end
+/// are zero) as out[p * R + r] = the pair (X(r, 2p), X(r, 2p + 1)), for every pair p of k; with
+/// `by_row`, as out[r * pairs + p] instead (contiguous stores when k is contiguous in X).
+BF16_TARGET static void pack_pairs(const float *x, long rs, long ks, long r0, long R, long rows, long depth, int by_row, uint32_t *out) {
+    const long pairs = (depth + 1) / 2;
+    const long valid = rows - r0 < R ? rows - r0 : R;
+    if (ks == 1) {
+        // k contiguous: 32 values of a row give 16 pairs at once.
+        const long ps = by_row ? 1 : R, is = by_row ? pairs : 1;
+        long done = 0;  // pairs packed by 16 x 16 blocks below, for every row
+        if (!by_row && R % 16 == 0) {
+            // By pairs: 16 rows' 16 pairs each, transposed in registers, so that stores are whole vectors.
+            for (; 2 * done + 32 <= depth; done += 16) {
+                for (long r = 0; r < R; r += 16) {
+                    __m512i t[16];
+                    for (int q = 0; q < 16; q++) {
+                        t[q] = r + q < valid ? pairs16(x + (r0 + r + q) * rs + 2 * done) : _mm512_setzero_si512();
+                    }
+                    transpose16(t);
+                    for (int q = 0; q < 16; q++) _mm512_storeu_si512(out + (done + q) * R + r, t[q]);
+                }
+            }
+        }
+        for (long r = 0; r < R; r++) {
+            long p = done;
+            if (r < valid) {
+                const float *row = x + (r0 + r) * rs;
+                for (; 2 * p + 32 <= depth; p += 16) {
+                    __m512i both = pairs16(row + 2 * p);
+                    if (by_row) {
+                        _mm512_storeu_si512(out + r * is + p, both);
+                    } else {
+                        uint32_t stored[16];
+                        _mm512_storeu_si512(stored, both);
+                        for (int q = 0; q < 16; q++) out[(p + q) * ps + r * is] = stored[q];
+                    }
+                }
+            }
+            for (; p < pairs; p++) out[p * ps + r * is] = pair_of(x, rs, ks, r0 + r, 2 * p, rows, depth);
+        }
+    } else if (rs == 1) {
+        // r contiguous: the values of k = 2p and 2p + 1 for 16 rows at once.
+        const __mmask16 all = (__mmask16)0xFFFF;
+        for (long p = 0; p < pairs; p++) {
+            for (long r = 0; r < R; r += 16) {
+                long left = valid - r;
+                __mmask16 mask = left >= 16 ? all : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
+                const float *lo_row = x + (2 * p) * ks + r0 + r;
+                __m512i lo = _mm512_srli_epi32(bf16_upper16(_mm512_maskz_loadu_epi32(mask, lo_row)), 16);
+                __m512i hi = 2 * p + 1 < depth ? bf16_upper16(_mm512_maskz_loadu_epi32(mask, lo_row + ks)) : _mm512_setzero_si512();
+                __m512i both = _mm512_or_si512(lo, hi);
+                if (R - r >= 16) _mm512_storeu_si512(out + p * R + r, both);
+                else _mm512_mask_storeu_epi32(out + p * R + r, (__mmask16)((1u << (R - r)) - 1), both);
+            }
+        }
+    } else {
+        for (long p = 0; p < pairs; p++)
+            for (long r = 0; r < R; r++) out[p * R + r] = pair_of(x, rs, ks, r0 + r, 2 * p, rows, depth);
+    }
+}
+
+/// C[rows x cols] (rows <= MR, cols <= NR) from packed panels of `pairs` pairs; A's pair p of row i
+/// is ap[p * aps + i * ais].
+BF16_TARGET static void micro_kernel(long pairs, const uint32_t *ap, long aps, long ais, const uint32_t *bp, float *c, long ldc,
+                                     long rows, long cols, float alpha, float beta) {
+    __m512 acc[MR][2];
+    for (int i = 0; i < MR; i++) { acc[i][0] = _mm512_setzero_ps(); acc[i][1] = _mm512_setzero_ps(); }
+    for (long p = 0; p < pairs; p++) {
+        const __m512bh b0 = (__m512bh)_mm512_loadu_si512(bp + p * NR);
+        const __m512bh b1 = (__m512bh)_mm512_loadu_si512(bp + p * NR + 16);
+        const uint32_t *a = ap + p * aps;
+        for (int i = 0; i < MR; i++) {
+            const __m512bh ai = (__m512bh)_mm512_set1_epi32((int)a[i * ais]);
+            acc[i][0] = _mm512_dpbf16_ps(acc[i][0], ai, b0);
+            acc[i][1] = _mm512_dpbf16_ps(acc[i][1], ai, b1);
+        }
+    }
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (long i = 0; i < rows; i++) {
+        for (int h = 0; h < 2; h++) {
+            long left = cols - 16 * h;
+            if (left <= 0) break;
+            __mmask16 mask = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+            float *out = c + i * ldc + 16 * h;
+            __m512 r = alpha == 1.0f ? acc[i][h] : _mm512_mul_ps(va, acc[i][h]);
+            if (beta != 0.0f) r = _mm512_add_ps(r, _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(mask, out)));
+            _mm512_mask_storeu_ps(out, mask, r);
+        }
+    }
+}
+
+// Packing buffers, one pair per thread, grown as needed and kept.
+static _Thread_local uint32_t *packed_a, *packed_b;
+static _Thread_local size_t packed_a_size, packed_b_size;
+
+static uint32_t *scratch(uint32_t **buffer, size_t *size, size_t count) {
+    if (count > *size) {
+        free(*buffer);
+        *buffer = aligned_alloc(64, ((count * 4 + 63) / 64) * 64);
+        *size = *buffer ? count : 0;
+    }
+    return *buffer;
+}
+
+BF16_TARGET static int sgemm_bf16_avx512(int trans_a, int trans_b, long m, long n, long k, float alpha,
+                                         const float *a, long lda, const float *b, long ldb,
+                                         float beta, float *c, long ldc) {
+    const long pairs = (k + 1) / 2, panels_n = (n + NR - 1) / NR;
+    uint32_t *bp = scratch(&packed_b, &packed_b_size, (size_t)(panels_n * pairs * NR));
+    uint32_t *ap = scratch(&packed_a, &packed_a_size, (size_t)(pairs * MR));
+    if (!bp || !ap) return 0;
+    const long ars = trans_a ? 1 : lda, aks = trans_a ? lda : 1;
+    const long brs = trans_b ? ldb : 1, bks = trans_b ? 1 : ldb;
+    // A by rows when its k is contiguous (plain stores), else by pairs; B always by pairs (vector loads).
+    const int a_by_row = aks == 1;
+    const long aps = a_by_row ? 1 : MR, ais = a_by_row ? pairs : 1;
+    for (long jp = 0; jp < panels_n; jp++) pack_pairs(b, brs, bks, jp * NR, NR, n, k, 0, bp + jp * pairs * NR);
+    for (long i0 = 0; i0 < m; i0 += MR) {
+        pack_pairs(a, ars, aks, i0, MR, m, k, a_by_row, ap);
+        const long rows = m - i0 < MR ? m - i0 : MR;
+        for (long jp = 0; jp < panels_n; jp++) {
+            const long cols = n - jp * NR < NR ? n - jp * NR : NR;
+            micro_kernel(pairs, ap, aps, ais, bp + jp * pairs * NR, c + i0 * ldc + jp * NR, ldc, rows, cols, alpha, beta);
+        }
+    }
+    return 1;
+}
+
+int iml_bf16_kernel_available(void) { return (iml_cpu_features() & IML_CPU_AVX512BF16) && (iml_cpu_features() & IML_CPU_AVX512BW) && (iml_cpu_features() & IML_CPU_AVX512DQ); }
+#else
+int iml_bf16_kernel_available(void) { return 0; }
+#endif
+
+void iml_sgemm_bf16(int trans_a, int trans_b, long m, long n, long k, float alpha,
+                    const float *a, long lda, const float *b, long ldb,
+                    float beta, float *c, long ldc) {
+    if (m <= 0 || n <= 0) return;
+#if defined(__x86_64__)
+    static atomic_int available = -1;  // read once: CPUID is slow
+    int known = atomic_load_explicit(&available, memory_order_relaxed);
+    if (known < 0) { known = iml_bf16_kernel_available(); atomic_store_explicit(&available, known, memory_order_relaxed); }
+    if (known && sgemm_bf16_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
+#endif
+    iml_sgemm_bf16_reference(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
