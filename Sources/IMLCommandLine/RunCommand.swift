@@ -59,11 +59,13 @@ extension RunnableCommand {
         return spec
     }
 
-    /// The modality of `spec`, which must be this tool's.
+    /// The modality of `spec`, which must be this tool's. Every command that builds a spec's tasks
+    /// (run, analyze, sample) asks this first, so the products' precision is set here too.
     public func modality(of spec: RunSpec) throws -> Modality {
         guard spec.modality == Self.modalityName else {
             throw IMLError("The spec is of the \(spec.modality) modality, not \(Self.modalityName); run it with \(RunCommand.tool(ofModality: spec.modality)).")
         }
+        try BLAS.use(spec.training.precision)
         return try modality(try Self.settings(of: spec))
     }
 

@@ -126,6 +126,8 @@ public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
     public var batchSize: Int?
     @Option(help: "Adam learning rate (default \(training.learningRate)).")
     public var lr: Float?
+    @Option(help: "Arithmetic of the matrix products: fp32, or bf16 inputs with fp32 sums, as the paper trained (needs AVX512-BF16; default fp32).")
+    public var precision: Precision?
     @Option(help: ArgumentHelp("Keep each seed's weights also at every K-th epoch of stage 1 (and before it), for `analyze` along training; the end of each stage is always kept.",
                                valueName: "K"))
     public var saveEvery: Int?
@@ -163,6 +165,7 @@ public struct RunOptions<Defaults: RunDefaults>: ParsableArguments {
         if let epochs2 = epochs2 ?? (quick ? QuickPreset.epochs : nil) { spec.training.epochs2 = epochs2 }
         if let batchSize { spec.training.batchSize = batchSize }
         if let lr { spec.training.learningRate = lr }
+        if let precision { spec.training.precision = precision }
         if let saveEvery { spec.saveEvery = saveEvery }
         if let stage2From { spec.stage2From = Self.absolutePath(stage2From) }
     }
@@ -245,3 +248,5 @@ public struct SampleOptions: ParsableArguments {
         if n < 1 { throw IMLError("--n must be at least 1 (got \(n)).") }
     }
 }
+
+extension Precision: ExpressibleByArgument {}

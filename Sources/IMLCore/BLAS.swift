@@ -5,9 +5,26 @@
 //   op(A) = A (stored M x K, lda >= K) or A^T (A stored K x M, lda >= M); likewise for B.
 
 import CBLAS
+import CKernels
 import Foundation
+import IMLBase
 
 public enum BLAS {
+    /// The arithmetic of every sgemm: fp32 (OpenBLAS), or bf16 inputs with fp32 sums (our kernel).
+    /// One value per process, set before a run's tasks are built (`use(_:)`), read by every product.
+    public nonisolated(unsafe) private(set) static var precision = Precision.fp32
+
+    /// True when this processor (and its OS) runs the bf16 kernel: AVX512-BF16.
+    public static var bf16KernelAvailable: Bool { iml_bf16_kernel_available() != 0 }
+
+    /// Makes every later product use `precision`; bf16 needs a processor with AVX512-BF16.
+    public static func use(_ precision: Precision) throws {
+        if precision == .bf16 && !bf16KernelAvailable {
+            throw IMLError("--precision bf16 needs a processor with AVX512-BF16 (Intel Cooper Lake or later, AMD Zen 4 or later), and this one has none; use --precision fp32.")
+        }
+        self.precision = precision
+    }
+
     @inline(__always)
     public static func sgemm(transA: Bool = false, transB: Bool = false,
                              m: Int, n: Int, k: Int,
@@ -19,6 +36,10 @@ public enum BLAS {
         let lda = lda ?? (transA ? m : k)
         let ldb = ldb ?? (transB ? k : n)
         let ldc = ldc ?? n
+        if precision == .bf16 {
+            iml_sgemm_bf16(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
         cblas_sgemm(CblasRowMajor,
                     transA ? CblasTrans : CblasNoTrans,
                     transB ? CblasTrans : CblasNoTrans,

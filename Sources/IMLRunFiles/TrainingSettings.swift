@@ -8,10 +8,31 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var epochs2 = 30
     public var batchSize = 64
     public var learningRate: Float = 1e-3
+    /// The arithmetic of the matrix products. In the spec only when bf16, so that an fp32 run's
+    /// files read as before the setting existed.
+    public var precision = Precision.fp32
     public init() {}
 
     // The spec's keys; "lr" as the option is named.
-    enum CodingKeys: String, CodingKey { case epochs1, epochs2, batchSize, learningRate = "lr" }
+    enum CodingKeys: String, CodingKey { case epochs1, epochs2, batchSize, learningRate = "lr", precision }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epochs1 = try c.decode(Int.self, forKey: .epochs1)
+        epochs2 = try c.decode(Int.self, forKey: .epochs2)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        learningRate = try c.decode(Float.self, forKey: .learningRate)
+        precision = try c.decodeIfPresent(Precision.self, forKey: .precision) ?? .fp32
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(epochs1, forKey: .epochs1)
+        try c.encode(epochs2, forKey: .epochs2)
+        try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(learningRate, forKey: .learningRate)
+        if precision != .fp32 { try c.encode(precision, forKey: .precision) }
+    }
 
     public func epochs(stage: Int) -> Int { stage == 1 ? epochs1 : epochs2 }
 

@@ -55,7 +55,9 @@ public struct Experiment {
             + (spec.stage2From.map { "stage 2 from stage-1 epoch \(t.epochs1) of \($0), " } ?? "")
             + (p.definitionsFirst > 0 ? "definitions first (\(p.definitionsFirst) epochs), " : "")
             + "\(p.entities) entities, T=\(p.attributes), C=\(p.classes), alpha \(JSON.format(p.alpha)), \(modality.settingsLine), "
-            + "\(t.epochs1)+\(t.epochs2) epochs, batch \(t.batchSize), lr \(t.learningRate), \(seeds.count) seed\(seeds.count == 1 ? "" : "s")"
+            + "\(t.epochs1)+\(t.epochs2) epochs, batch \(t.batchSize), lr \(t.learningRate), "
+            + (t.precision == .fp32 ? "" : "\(t.precision.rawValue) products, ")
+            + "\(seeds.count) seed\(seeds.count == 1 ? "" : "s")"
     }
 
     /// config.json: provenance, the spec, and what the spec means in full (training, protocol and
@@ -63,7 +65,7 @@ public struct Experiment {
     public func configJSON(task: TrainingTask) -> JSON {
         let p = protocolConfig
         let kernel = BLASKernelChoice.current
-        return .object([
+        var fields: [(String, JSON)] = [
             ("modality", .string(modality.name)),
             ("title", .string(modality.title)),
             ("package_version", .string(Provenance.packageVersion)),
@@ -90,7 +92,12 @@ public struct Experiment {
             ("definitions_first", .int(p.definitionsFirst)),
             ("chance", .number(modality.chance(p))),
             ("compared_settings", .array(modality.comparedSettings.map(JSON.string))),
-        ] + task.settings)
+        ]
+        // Beside lr, only when it is not fp32: an fp32 run's config.json reads as before the setting.
+        if training.precision != .fp32, let lr = fields.firstIndex(where: { $0.0 == "lr" }) {
+            fields.insert(("precision", .string(training.precision.rawValue)), at: lr + 1)
+        }
+        return .object(fields + task.settings)
     }
 
     /// Trains every seed and writes the run. A directory opened with `RunDirectory.openForResume`
@@ -115,6 +122,7 @@ public struct Experiment {
 
     func train(in directory: RunDirectory, log: @escaping (String) -> Void) throws -> RunSummary {
         guard let firstSeed = seeds.first else { throw IMLError("--seeds must be at least 1 (got 0).") }
+        try BLAS.use(training.precision)
         // The first seed's task describes the run in config.json and then trains that seed.
         let first = try modality.makeTask(protocolConfig(seed: firstSeed))
         let config = configJSON(task: first)
