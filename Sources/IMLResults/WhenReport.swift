@@ -109,7 +109,7 @@ public enum WhenReport {
             let pad = 0.05 * (high - low)
             return (low - (low < least.lowerBound ? pad : 0))...(high + (high > least.upperBound ? pad : 0))
         }
-        let xLabel = "stage-1 epoch that stage 2 started from"
+        let xLabel = "stage-1 epoch"
         let ticks = points.map { AxisTick(value: Double($0.epoch), label: String($0.epoch)) }
         func panel(_ title: String, _ yLabel: String, _ series: [PlotSeries], least: ClosedRange<Double>, zero: Bool = true) -> PlotPanel {
             PlotPanel(title: title, xLabel: xLabel, yLabel: yLabel, series: series, yRange: range(series, at: least),
@@ -121,15 +121,15 @@ public enum WhenReport {
         let alignment = losses.map { loss in
             series(loss == .full ? "alignment gap, full loss" : "alignment gap, answers' loss", Color(hex: 0x8C564B), dashed: loss == .answer) { $0.alignmentGap[loss] }
         }
-        var panels = [panel("IML effect after stage 2", "EM difference d1consis - d2consis", effect, least: -0.1...0.8),
+        var panels = [panel("IML effect after stage 2", "d1consis - d2consis", effect, least: -0.1...0.8),
                       panel("Exact match after stage 2", "exact match", finals, least: 0...1, zero: false),
-                      panel("Stage 1 at that epoch: tag gap", "EM difference qd1consis - qd2incons", stage1, least: -0.1...0.8)]
+                      panel("Stage 1 at that epoch: tag gap", "qd1consis - qd2incons", stage1, least: -0.1...0.8)]
         if !alignment.isEmpty {
-            panels.append(panel("Gradient alignment at that epoch", "cosine difference d1consis - d2consis", alignment, least: -0.02...0.2))
+            panels.append(panel("Gradient alignment at that epoch", "cosine d1consis - d2consis", alignment, least: -0.02...0.2))
         }
-        let settings = "stage 2 from each saved stage-1 epoch of \(source.lastPathComponent); mean and 95% interval over \(points.first?.summary.seeds.count ?? 0) seeds"
+        let settings = "stage 2 started from the model of each saved stage-1 epoch of \(source.lastPathComponent) (x axis); mean and 95% interval over \(points.first?.summary.seeds.count ?? 0) seeds"
         let figureTitle = "\(title): when IML appears"
-        try Figure.render(title: figureTitle, subtitle: settings, panels: panels, panelWidth: 440).writePNGAndSVG(to: out.appendingPathComponent("when.png"))
+        try Figure.render(title: figureTitle, subtitle: settings, panels: panels, panelWidth: 460).writePNGAndSVG(to: out.appendingPathComponent("when.png"))
         let markdown = ["# \(figureTitle)", "", settings, ""] + table(points, losses: losses)
             + ["", "± is the half-width of the 95% Student-t interval over seeds. The alignment gap is the cosine of each definition's gradient with its questions' gradient, d1consis minus d2consis (`analyze --along-training`)."]
         try AtomicFile.write(markdown.joined(separator: "\n") + "\n", to: out.appendingPathComponent("when.md"))
