@@ -17,7 +17,8 @@
 //
 // The kernel packs op(A) into panels of MR rows and op(B) into panels of NR columns, each entry a
 // 32-bit pair (k = 2p in the low half, 2p+1 in the high half), and multiplies a panel pair with
-// MR x NR/16 accumulators: per pair of k, two loads of B, MR broadcasts of A and 2 MR VDPBF16PS.
+// MR x NR/16 accumulators: per pair of k, two loads of B, MR broadcasts of A and 2 MR VDPBF16PS
+// (8 x 32; 16 x 16 when the product is at most 16 columns wide).
 
 #include "CKernels.h"
 #include <math.h>
@@ -84,6 +85,14 @@ BF16_TARGET static inline __m512i pairs16(const float *x) {
     return (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + 16), _mm512_loadu_ps(x));
 }
 
+/// The pairs of the first `count` of 32 consecutive values (count >= 1), the rest +0.
+BF16_TARGET static inline __m512i pairs16_upto(const float *x, long count) {
+    if (count >= 32) return pairs16(x);
+    const __mmask16 low = count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
+    const __mmask16 high = count > 16 ? (__mmask16)((1u << (count - 16)) - 1) : 0;
+    return (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(high, x + 16), _mm512_maskz_loadu_ps(low, x));
+}
+
 /// Pairs (lo[j], hi[j]) of 16 values each, `mask` the lanes loaded.
 BF16_TARGET static inline __m512i interleaved_pairs16(const float *lo, const float *hi, __mmask16 mask) {
     const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
@@ -132,38 +141,35 @@ BF16_TARGET static void pack_pairs(const float *x, long rs, long ks, long r0, lo
     const long pairs = (depth + 1) / 2;
     const long valid = rows - r0 < R ? rows - r0 : R;
     if (ks == 1) {
-        // k contiguous: 32 values of a row give 16 pairs at once.
+        // k contiguous: 32 values of a row give 16 pairs at once (the last ones masked).
         const long ps = by_row ? 1 : R, is = by_row ? pairs : 1;
-        long done = 0;  // pairs packed by 16 x 16 blocks below, for every row
         if (!by_row && R % 16 == 0) {
             // By pairs: 16 rows' 16 pairs each, transposed in registers, so that stores are whole vectors.
-            for (; 2 * done + 32 <= depth; done += 16) {
+            for (long p = 0; p < pairs; p += 16) {
+                const long count = pairs - p < 16 ? pairs - p : 16;
                 for (long r = 0; r < R; r += 16) {
                     __m512i t[16];
                     for (int q = 0; q < 16; q++) {
-                        t[q] = r + q < valid ? pairs16(x + (r0 + r + q) * rs + 2 * done) : _mm512_setzero_si512();
+                        t[q] = r + q < valid ? pairs16_upto(x + (r0 + r + q) * rs + 2 * p, depth - 2 * p) : _mm512_setzero_si512();
                     }
                     transpose16(t);
-                    for (int q = 0; q < 16; q++) _mm512_storeu_si512(out + (done + q) * R + r, t[q]);
+                    for (int q = 0; q < count; q++) _mm512_storeu_si512(out + (p + q) * R + r, t[q]);
                 }
             }
+            return;
         }
         for (long r = 0; r < R; r++) {
-            long p = done;
-            if (r < valid) {
-                const float *row = x + (r0 + r) * rs;
-                for (; 2 * p + 32 <= depth; p += 16) {
-                    __m512i both = pairs16(row + 2 * p);
-                    if (by_row) {
-                        _mm512_storeu_si512(out + r * is + p, both);
-                    } else {
-                        uint32_t stored[16];
-                        _mm512_storeu_si512(stored, both);
-                        for (int q = 0; q < 16; q++) out[(p + q) * ps + r * is] = stored[q];
-                    }
+            for (long p = 0; p < pairs; p += 16) {
+                const long count = pairs - p < 16 ? pairs - p : 16;
+                __m512i both = r < valid ? pairs16_upto(x + (r0 + r) * rs + 2 * p, depth - 2 * p) : _mm512_setzero_si512();
+                if (by_row) {
+                    _mm512_mask_storeu_epi32(out + r * is + p, (__mmask16)((1u << count) - 1), both);
+                } else {
+                    uint32_t stored[16];
+                    _mm512_storeu_si512(stored, both);
+                    for (int q = 0; q < count; q++) out[(p + q) * ps + r * is] = stored[q];
                 }
             }
-            for (; p < pairs; p++) out[p * ps + r * is] = pair_of(x, rs, ks, r0 + r, 2 * p, rows, depth);
         }
     } else if (rs == 1) {
         // r contiguous: the values of k = 2p and 2p + 1 for 16 rows at once.
@@ -214,6 +220,29 @@ BF16_TARGET static void micro_kernel(long pairs, const uint32_t *ap, long aps, l
     }
 }
 
+/// The same for a product at most 16 columns wide (attention heads, the first conv's weight
+/// gradient): panels of 16 rows x 16 columns, one vector of sums per row.
+#define MR_NARROW 16
+#define NR_NARROW 16
+BF16_TARGET static void micro_kernel_narrow(long pairs, const uint32_t *ap, long aps, long ais, const uint32_t *bp, float *c, long ldc,
+                                            long rows, long cols, float alpha, float beta) {
+    __m512 acc[MR_NARROW];
+    for (int i = 0; i < MR_NARROW; i++) acc[i] = _mm512_setzero_ps();
+    for (long p = 0; p < pairs; p++) {
+        const __m512bh b0 = (__m512bh)_mm512_loadu_si512(bp + p * NR_NARROW);
+        const uint32_t *a = ap + p * aps;
+        for (int i = 0; i < MR_NARROW; i++) acc[i] = _mm512_dpbf16_ps(acc[i], (__m512bh)_mm512_set1_epi32((int)a[i * ais]), b0);
+    }
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    const __mmask16 mask = cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
+    for (long i = 0; i < rows; i++) {
+        float *out = c + i * ldc;
+        __m512 r = alpha == 1.0f ? acc[i] : _mm512_mul_ps(va, acc[i]);
+        if (beta != 0.0f) r = _mm512_add_ps(r, _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(mask, out)));
+        _mm512_mask_storeu_ps(out, mask, r);
+    }
+}
+
 // Packing buffers, one pair per thread, grown as needed and kept.
 static _Thread_local uint32_t *packed_a, *packed_b;
 static _Thread_local size_t packed_a_size, packed_b_size;
@@ -230,22 +259,27 @@ static uint32_t *scratch(uint32_t **buffer, size_t *size, size_t count) {
 BF16_TARGET static int sgemm_bf16_avx512(int trans_a, int trans_b, long m, long n, long k, float alpha,
                                          const float *a, long lda, const float *b, long ldb,
                                          float beta, float *c, long ldc) {
-    const long pairs = (k + 1) / 2, panels_n = (n + NR - 1) / NR;
-    uint32_t *bp = scratch(&packed_b, &packed_b_size, (size_t)(panels_n * pairs * NR));
-    uint32_t *ap = scratch(&packed_a, &packed_a_size, (size_t)(pairs * MR));
+    // Panels of 8 rows x 32 columns, or 16 x 16 for a product at most 16 columns wide.
+    const int narrow = n <= NR_NARROW;
+    const long mr = narrow ? MR_NARROW : MR, nr = narrow ? NR_NARROW : NR;
+    const long pairs = (k + 1) / 2, panels_n = (n + nr - 1) / nr;
+    uint32_t *bp = scratch(&packed_b, &packed_b_size, (size_t)(panels_n * pairs * nr));
+    uint32_t *ap = scratch(&packed_a, &packed_a_size, (size_t)(pairs * mr));
     if (!bp || !ap) return 0;
     const long ars = trans_a ? 1 : lda, aks = trans_a ? lda : 1;
     const long brs = trans_b ? ldb : 1, bks = trans_b ? 1 : ldb;
     // A by rows when its k is contiguous (plain stores), else by pairs; B always by pairs (vector loads).
     const int a_by_row = aks == 1;
-    const long aps = a_by_row ? 1 : MR, ais = a_by_row ? pairs : 1;
-    for (long jp = 0; jp < panels_n; jp++) pack_pairs(b, brs, bks, jp * NR, NR, n, k, 0, bp + jp * pairs * NR);
-    for (long i0 = 0; i0 < m; i0 += MR) {
-        pack_pairs(a, ars, aks, i0, MR, m, k, a_by_row, ap);
-        const long rows = m - i0 < MR ? m - i0 : MR;
+    const long aps = a_by_row ? 1 : mr, ais = a_by_row ? pairs : 1;
+    for (long jp = 0; jp < panels_n; jp++) pack_pairs(b, brs, bks, jp * nr, nr, n, k, 0, bp + jp * pairs * nr);
+    for (long i0 = 0; i0 < m; i0 += mr) {
+        pack_pairs(a, ars, aks, i0, mr, m, k, a_by_row, ap);
+        const long rows = m - i0 < mr ? m - i0 : mr;
         for (long jp = 0; jp < panels_n; jp++) {
-            const long cols = n - jp * NR < NR ? n - jp * NR : NR;
-            micro_kernel(pairs, ap, aps, ais, bp + jp * pairs * NR, c + i0 * ldc + jp * NR, ldc, rows, cols, alpha, beta);
+            const long cols = n - jp * nr < nr ? n - jp * nr : nr;
+            float *out = c + i0 * ldc + jp * nr;
+            if (narrow) micro_kernel_narrow(pairs, ap, aps, ais, bp + jp * pairs * nr, out, ldc, rows, cols, alpha, beta);
+            else micro_kernel(pairs, ap, aps, ais, bp + jp * pairs * nr, out, ldc, rows, cols, alpha, beta);
         }
     }
     return 1;

@@ -25,6 +25,13 @@ public enum BLAS {
         self.precision = precision
     }
 
+    /// The shape of one product, as iml-bench records the products of a training step.
+    public struct ProductShape: Hashable, Sendable {
+        public let m: Int, n: Int, k: Int, transA: Bool, transB: Bool
+    }
+    /// When set, every sgemm reports its shape first (iml-bench, on one thread; nil in runs).
+    public nonisolated(unsafe) static var recordShape: ((ProductShape) -> Void)?
+
     @inline(__always)
     public static func sgemm(transA: Bool = false, transB: Bool = false,
                              m: Int, n: Int, k: Int,
@@ -36,6 +43,7 @@ public enum BLAS {
         let lda = lda ?? (transA ? m : k)
         let ldb = ldb ?? (transB ? k : n)
         let ldc = ldc ?? n
+        if let recordShape { recordShape(ProductShape(m: m, n: n, k: k, transA: transA, transB: transB)) }
         if precision == .bf16 {
             iml_sgemm_bf16(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
             return

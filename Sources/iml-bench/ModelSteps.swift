@@ -16,6 +16,8 @@ import MNIST
 struct ModelStepRow {
     var row: BenchRow
     var allocationsPerStep: Double
+    /// The products a step makes (recorded over one pass of the batches).
+    var products: StepProducts
 }
 
 func benchModelSteps(data: MNISTData, batch: Int, repeats: Int) throws -> [ModelStepRow] {
@@ -39,12 +41,17 @@ func benchModelSteps(data: MNISTData, batch: Int, repeats: Int) throws -> [Model
             next += 1
         }
         for _ in 0..<batches.count { step() }  // every batch once: buffers reach their largest size
+        var calls: [BLAS.ProductShape: Double] = [:]
+        BLAS.recordShape = { calls[$0, default: 0] += 1 / Double(batches.count) }
+        for _ in 0..<batches.count { step() }
+        BLAS.recordShape = nil
         let steps = 2 * batches.count
         let before = iml_allocation_count()
         for _ in 0..<steps { step() }
         let allocations = Double(iml_allocation_count() - before) / Double(steps)
         let seconds = BenchTimer.secondsPerIteration(repeats: repeats, step)
         return ModelStepRow(row: BenchRow(name: name, flopsPerIteration: 0, secondsPerIteration: seconds, examplesPerIteration: batch),
-                            allocationsPerStep: allocations)
+                            allocationsPerStep: allocations,
+                            products: StepProducts(model: name.hasPrefix("vision") ? "vision" : "text", calls: calls))
     }
 }

@@ -45,6 +45,12 @@ struct Bench: ParsableCommand {
                                valueName: "name"))
     var blasCore: String?
 
+    @Option(help: "Arithmetic of the products in the layer, transformer and whole-step rows (fp32 or bf16), as `run --precision`.")
+    var precision: Precision = .fp32
+
+    @Flag(help: "Also time every product shape of the two models' steps in fp32 and in bf16, side by side.")
+    var products = false
+
     func validate() throws {
         do { try Parallel.checkThreads(threads) } catch let error as IMLError { throw ValidationError(error.message) }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats).") }
@@ -62,7 +68,7 @@ struct Bench: ParsableCommand {
             helper.start()
         }
         BenchTimer.wallClock = threads > 1
-        print("iml-bench: \(threads) thread(s) per step (one BLAS thread), batch \(batch), best of \(repeats) runs per row")
+        print("iml-bench: \(threads) thread(s) per step (one BLAS thread), batch \(batch), best of \(repeats) runs per row, model products in \(precision.rawValue)")
         print(kernel.line + "\n")
         var reference: Double? = nil
         if !visionOnly {
@@ -71,6 +77,8 @@ struct Bench: ParsableCommand {
             reference = gemmRows.first { $0.name == "sgemm 512^2" }?.gflops
             print("")
         }
+        // The sgemm rows above are OpenBLAS's fp32 ceiling; the model rows use --precision.
+        try BLAS.use(precision)
         var rows = layerRows()
         let modelFlops = rows.reduce(0) { $0 + $1.flopsPerIteration }
         rows.append(try trainingStep(flops: modelFlops, instances: 1))
@@ -83,11 +91,17 @@ struct Bench: ParsableCommand {
             printTable(benchTransformerBlock(repeats: repeats), reference: reference)
         }
 
-        print("\nWhole training steps (ModelSteps.swift), batch \(batch) protocol examples:")
-        for step in try benchModelSteps(data: try Self.syntheticDigits(), batch: batch, repeats: repeats) {
+        print("\nWhole training steps (ModelSteps.swift), batch \(batch) protocol examples, products in \(precision.rawValue):")
+        let steps = try benchModelSteps(data: try Self.syntheticDigits(), batch: batch, repeats: repeats)
+        for step in steps {
             print(String(format: "%@ %8.3f ms/step %8.0f examples/s %8.1f heap allocations/step",
                          step.row.name.padding(toLength: 38, withPad: " ", startingAt: 0),
                          step.row.secondsPerIteration * 1e3, step.row.examplesPerSecond, step.allocationsPerStep))
+        }
+        try BLAS.use(.fp32)
+        if products {
+            print("\nThe products of those steps (ProductBench.swift), fp32 against bf16:")
+            for line in try benchProducts(steps.map(\.products), repeats: repeats) { print(line) }
         }
     }
 
