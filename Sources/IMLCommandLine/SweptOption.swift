@@ -10,7 +10,8 @@ import IMLRunFiles
 extension RunnableCommand {
     /// The options that set the spec's keys, e.g. "--alpha", "--conv-channels", "--seeds".
     static var specOptions: Set<String> {
-        Set(defaultSpec.leaves.map { RunSpec.option(forKey: $0.key) }).union(["--first-seed"])
+        // --precision is in a spec only when it is not fp32, so the default spec lacks it.
+        Set(defaultSpec.leaves.map { RunSpec.option(forKey: $0.key) }).union(["--first-seed", "--precision"])
     }
 
     /// Refuses an option `sweep --set` cannot vary: one that sets no key of the run spec (a flag,

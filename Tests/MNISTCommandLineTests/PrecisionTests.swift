@@ -41,6 +41,13 @@ final class PrecisionTests: ToolTestCase {
     func testBF16RunsOnText() throws {
         try assertBF16IsItsOwnArithmeticAndKernelFree(tool: "text-iml", settings: ["--entities", "40", "--seeds", "1", "--epochs1", "2", "--epochs2", "1"])
         try assertThreadCountChangesNothing(tool: "text-iml", settings: ["--entities", "40", "--seeds", "1", "--epochs1", "3", "--epochs2", "1", "--precision", "bf16"])
+        // A sweep over the precision: its bf16 run is the bf16 run above.
+        let sweep = base.appendingPathComponent("precision-sweep")
+        let swept = try mnistIML(["sweep", "--set", "precision=fp32,bf16", "--entities", "40", "--seeds", "1", "--epochs1", "2", "--epochs2", "1",
+                                  "--blas-core", "Haswell", "--out", sweep.path], tool: "text-iml")
+        XCTAssertEqual(swept.status, 0, swept.stderr)
+        XCTAssertEqual(try metrics(sweep.appendingPathComponent("precision=bf16")), try metrics(base.appendingPathComponent("text-iml-bf16-haswell")))
+        XCTAssertEqual(try metrics(sweep.appendingPathComponent("precision=fp32")), try metrics(base.appendingPathComponent("text-iml-fp32")))
     }
 }
 
