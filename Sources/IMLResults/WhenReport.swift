@@ -64,13 +64,13 @@ public enum WhenReport {
     }
 
     static func alignmentName(_ loss: ExampleLoss) -> String {
-        loss == .full ? "alignment gap" : "alignment gap (answers' loss)"
+        loss == .full ? "alignment gap (full loss)" : "alignment gap (answers' loss)"
     }
 
     /// The table, one row per start, then when each quantity's 95% interval first lies above zero.
     public static func table(_ points: [Point], losses: [ExampleLoss]) -> [String] {
         let cell = SeedSummary.cell
-        var lines = ["| stage-1 epoch | seeds | stage 1: qd1consis − qd2incons | " + losses.map { alignmentName($0) + " (cosine d1consis − d2consis)" }.joined(separator: " | ")
+        var lines = ["| stage-1 epoch | seeds | stage 1: qd1consis − qd2incons | " + losses.map(alignmentName).joined(separator: " | ")
                      + (losses.isEmpty ? "" : " | ") + "d1consis | d2consis | d3consis | IML effect (d1 − d2) |",
                      "|---|---|---|" + String(repeating: "---|", count: losses.count) + "---|---|---|---|"]
         for p in points {
@@ -131,7 +131,7 @@ public enum WhenReport {
         let figureTitle = "\(title): when IML appears"
         try Figure.render(title: figureTitle, subtitle: settings, panels: panels, panelWidth: 460).writePNGAndSVG(to: out.appendingPathComponent("when.png"))
         let markdown = ["# \(figureTitle)", "", settings, ""] + table(points, losses: losses)
-            + ["", "± is the half-width of the 95% Student-t interval over seeds. The alignment gap is the cosine of each definition's gradient with its questions' gradient, d1consis minus d2consis (`analyze --along-training`)."]
+            + ["", "± is the half-width of the 95% Student-t interval over seeds. The alignment gap is the mean cosine of a definition's gradient with its questions' gradient, d1consis minus d2consis, measured on the source run's model at that epoch (`analyze --along-training`)."]
         try AtomicFile.write(markdown.joined(separator: "\n") + "\n", to: out.appendingPathComponent("when.md"))
     }
 }
