@@ -22,7 +22,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         epochs2 = try c.decode(Int.self, forKey: .epochs2)
         batchSize = try c.decode(Int.self, forKey: .batchSize)
         learningRate = try c.decode(Float.self, forKey: .learningRate)
-        precision = try c.decodeIfPresent(Precision.self, forKey: .precision) ?? .fp32
+        // Absent in an fp32 spec (and in every spec written before the setting existed).
+        precision = c.contains(.precision) ? try c.decode(Precision.self, forKey: .precision) : .fp32
     }
 
     public func encode(to encoder: Encoder) throws {
