@@ -110,7 +110,9 @@ public enum WhenReport {
             return (low - (low < least.lowerBound ? pad : 0))...(high + (high > least.upperBound ? pad : 0))
         }
         let xLabel = "stage-1 epoch"
-        let ticks = points.map { AxisTick(value: Double($0.epoch), label: String($0.epoch)) }
+        // Every epoch labelled when there are few; with many, every fifth, so the labels stay apart.
+        let step = points.count > 10 ? 5 : 1
+        let ticks = points.filter { $0.epoch % step == 0 }.map { AxisTick(value: Double($0.epoch), label: String($0.epoch)) }
         func panel(_ title: String, _ yLabel: String, _ series: [PlotSeries], least: ClosedRange<Double>, zero: Bool = true) -> PlotPanel {
             PlotPanel(title: title, xLabel: xLabel, yLabel: yLabel, series: series, yRange: range(series, at: least),
                       referenceLines: zero ? [ReferenceLine(y: 0, label: "zero")] : [], style: .pointsWithErrorBars, xTicks: ticks)
