@@ -63,6 +63,7 @@ declare -A commands=(
   [set-fixed-lists]="$bin/set-iml run --lists fixed --seeds 1"
   # The authors' data amounts (1000 is mnist-default).
   [mnist-sweep-entities]="$bin/mnist-iml sweep --set entities=250,500,2000 --seeds 5"
+  [text-sweep-entities]="$bin/text-iml sweep --set entities=250,500,2000 --seeds 5"
   # When IML appears: stage 2 from each saved stage-1 epoch of a run (which must be made first,
   # on this machine: a clone has no models). MNIST keeps every epoch's model for the fine grid.
   [mnist-analysis-every-epoch]="$bin/mnist-iml run --seeds 5 --save-every 1"
@@ -79,7 +80,7 @@ order=(mnist-default text-default mnist-seeds-5-9 mnist-seeds-10-19 text-seeds-5
        mnist-one-stage-batch-16 mnist-one-stage-batch-32 mnist-one-stage-batch-64 mnist-one-stage-batch-128
        mnist-one-stage-batch-256 mnist-one-stage-batch-512 text-sweep-order-documents mnist-definitions-first
        text-definitions-first text-named set-default set-seeds-5-9 set-d3consis
-       set-fixed-lists mnist-controls text-controls mnist-sweep-entities mnist-analysis-every-epoch mnist-when text-when)
+       set-fixed-lists mnist-controls text-controls mnist-sweep-entities text-sweep-entities mnist-analysis-every-epoch mnist-when text-when)
 # The runs whose saved models `analyze --along-training` studies (gradient alignment, probes).
 analysed=(mnist-analysis mnist-analysis-every-epoch text-default text-order-tve text-analysis-examples text-order-tve-examples mnist-analysis-batch-256 mnist-analysis-batch-32 set-default)
 [ $# -gt 0 ] && order=("$@")
