@@ -69,6 +69,9 @@ declare -A commands=(
   [mnist-analysis-every-epoch]="$bin/mnist-iml run --seeds 5 --save-every 1"
   [mnist-when]="$bin/mnist-iml sweep --stage2-from $out/mnist-analysis-every-epoch --set epochs1=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,20,25,30"
   [text-when]="$bin/text-iml sweep --stage2-from $out/text-default --set epochs1=0,5,10,15,20,25,30,35,40"
+  # The default runs with bf16 products (needs AVX512-BF16; the kernel pin changes nothing in them).
+  [mnist-bf16]="$bin/mnist-iml run --seeds 5 --precision bf16"
+  [text-bf16]="$bin/text-iml run --seeds 5 --precision bf16"
   # The authors' controls: qd4consis takes the entities q holds by default, and d2incons is asked.
   [mnist-controls]="$bin/mnist-iml run --seeds 5 --question-only-fraction 0 --qd4consis-fraction 0.1 --d2incons true"
   [text-controls]="$bin/text-iml run --seeds 5 --question-only-fraction 0 --qd4consis-fraction 0.1 --d2incons true"
@@ -80,7 +83,7 @@ order=(mnist-default text-default mnist-seeds-5-9 mnist-seeds-10-19 text-seeds-5
        mnist-one-stage-batch-16 mnist-one-stage-batch-32 mnist-one-stage-batch-64 mnist-one-stage-batch-128
        mnist-one-stage-batch-256 mnist-one-stage-batch-512 text-sweep-order-documents mnist-definitions-first
        text-definitions-first text-named set-default set-seeds-5-9 set-d3consis
-       set-fixed-lists mnist-controls text-controls mnist-sweep-entities text-sweep-entities mnist-analysis-every-epoch mnist-when text-when)
+       set-fixed-lists mnist-controls text-controls mnist-sweep-entities text-sweep-entities mnist-analysis-every-epoch mnist-when text-when mnist-bf16 text-bf16)
 # The runs whose saved models `analyze --along-training` studies (gradient alignment, probes).
 analysed=(mnist-analysis mnist-analysis-every-epoch text-default text-order-tve text-analysis-examples text-order-tve-examples mnist-analysis-batch-256 mnist-analysis-batch-32 set-default)
 [ $# -gt 0 ] && order=("$@")
