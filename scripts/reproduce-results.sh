@@ -57,6 +57,8 @@ declare -A commands=(
   [mnist-one-stage-batch-512-seeds-3-4]="$bin/mnist-iml run --stages 1 --epochs1 40 --batch-size 512 --lr 0.002828 --seeds 2 --first-seed 3"
   # The same study with the learning rate fixed at 1e-3 (batch 64 is the point above).
   [mnist-one-stage-fixed-lr-batch-16]="$bin/mnist-iml run --stages 1 --epochs1 40 --batch-size 16 --lr 0.001 --seeds 5"
+  [mnist-one-stage-fixed-lr-batch-32]="$bin/mnist-iml run --stages 1 --epochs1 40 --batch-size 32 --lr 0.001 --seeds 5"
+  [mnist-one-stage-fixed-lr-batch-128]="$bin/mnist-iml run --stages 1 --epochs1 40 --batch-size 128 --lr 0.001 --seeds 5"
   [mnist-one-stage-fixed-lr-batch-256]="$bin/mnist-iml run --stages 1 --epochs1 40 --batch-size 256 --lr 0.001 --seeds 5"
   [mnist-one-stage-fixed-lr-batch-512]="$bin/mnist-iml run --stages 1 --epochs1 40 --batch-size 512 --lr 0.001 --seeds 5"
   # The four other word orders with batches of documents (vte and tve are text-default and text-order-tve).
@@ -96,7 +98,7 @@ order=(mnist-default text-default mnist-seeds-5-9 mnist-seeds-10-19 text-seeds-5
        set-fixed-lists mnist-controls text-controls mnist-sweep-entities text-sweep-entities mnist-analysis-every-epoch mnist-when text-when mnist-bf16 text-bf16
        mnist-one-stage-batch-16-seeds-3-4 mnist-one-stage-batch-32-seeds-3-4 mnist-one-stage-batch-64-seeds-3-4
        mnist-one-stage-batch-128-seeds-3-4 mnist-one-stage-batch-256-seeds-3-4 mnist-one-stage-batch-512-seeds-3-4
-       mnist-one-stage-fixed-lr-batch-16 mnist-one-stage-fixed-lr-batch-256 mnist-one-stage-fixed-lr-batch-512)
+       mnist-one-stage-fixed-lr-batch-16 mnist-one-stage-fixed-lr-batch-32 mnist-one-stage-fixed-lr-batch-128 mnist-one-stage-fixed-lr-batch-256 mnist-one-stage-fixed-lr-batch-512)
 # The runs whose saved models `analyze --along-training` studies (gradient alignment, probes).
 analysed=(mnist-analysis mnist-analysis-every-epoch text-default text-order-tve text-analysis-examples text-order-tve-examples mnist-analysis-batch-256 mnist-analysis-batch-32 set-default)
 [ $# -gt 0 ] && order=("$@")
