@@ -128,65 +128,48 @@ BF16_TARGET static inline void transpose16(__m512i t[16]) {
     }
 }
 
-static inline uint32_t pair_of(const float *x, long rs, long ks, long r, long k, long rows, long depth) {
-    uint32_t lo = (r < rows && k < depth) ? bf16_upper(bits_of(x[r * rs + k * ks])) >> 16 : 0;
-    uint32_t hi = (r < rows && k + 1 < depth) ? bf16_upper(bits_of(x[r * rs + (k + 1) * ks])) : 0;
-    return lo | hi;
-}
-
 /// Packs rows r0 ..< r0 + R of X (X(r, k) = x[r * rs + k * ks], `rows` x `depth`; rows past the end
 /// are zero) as out[p * R + r] = the pair (X(r, 2p), X(r, 2p + 1)), for every pair p of k; with
-/// `by_row`, as out[r * pairs + p] instead (contiguous stores when k is contiguous in X).
+/// `by_row`, as out[r * pairs + p] instead (contiguous stores when k is contiguous in X). X has k or
+/// r contiguous (ks or rs is 1), as op(A) and op(B) always do; packing by pairs with k contiguous
+/// (B's panels) needs R a multiple of 16.
 BF16_TARGET static void pack_pairs(const float *x, long rs, long ks, long r0, long R, long rows, long depth, int by_row, uint32_t *out) {
     const long pairs = (depth + 1) / 2;
     const long valid = rows - r0 < R ? rows - r0 : R;
-    if (ks == 1) {
+    if (ks == 1 && by_row) {
         // k contiguous: 32 values of a row give 16 pairs at once (the last ones masked).
-        const long ps = by_row ? 1 : R, is = by_row ? pairs : 1;
-        if (!by_row && R % 16 == 0) {
-            // By pairs: 16 rows' 16 pairs each, transposed in registers, so that stores are whole vectors.
-            for (long p = 0; p < pairs; p += 16) {
-                const long count = pairs - p < 16 ? pairs - p : 16;
-                for (long r = 0; r < R; r += 16) {
-                    __m512i t[16];
-                    for (int q = 0; q < 16; q++) {
-                        t[q] = r + q < valid ? pairs16_upto(x + (r0 + r + q) * rs + 2 * p, depth - 2 * p) : _mm512_setzero_si512();
-                    }
-                    transpose16(t);
-                    for (int q = 0; q < count; q++) _mm512_storeu_si512(out + (p + q) * R + r, t[q]);
-                }
-            }
-            return;
-        }
         for (long r = 0; r < R; r++) {
             for (long p = 0; p < pairs; p += 16) {
                 const long count = pairs - p < 16 ? pairs - p : 16;
                 __m512i both = r < valid ? pairs16_upto(x + (r0 + r) * rs + 2 * p, depth - 2 * p) : _mm512_setzero_si512();
-                if (by_row) {
-                    _mm512_mask_storeu_epi32(out + r * is + p, (__mmask16)((1u << count) - 1), both);
-                } else {
-                    uint32_t stored[16];
-                    _mm512_storeu_si512(stored, both);
-                    for (int q = 0; q < count; q++) out[(p + q) * ps + r * is] = stored[q];
-                }
+                _mm512_mask_storeu_epi32(out + r * pairs + p, (__mmask16)((1u << count) - 1), both);
             }
         }
-    } else if (rs == 1) {
+    } else if (ks == 1) {
+        // By pairs: 16 rows' 16 pairs each, transposed in registers, so that stores are whole vectors.
+        for (long p = 0; p < pairs; p += 16) {
+            const long count = pairs - p < 16 ? pairs - p : 16;
+            for (long r = 0; r < R; r += 16) {
+                __m512i t[16];
+                for (int q = 0; q < 16; q++) {
+                    t[q] = r + q < valid ? pairs16_upto(x + (r0 + r + q) * rs + 2 * p, depth - 2 * p) : _mm512_setzero_si512();
+                }
+                transpose16(t);
+                for (int q = 0; q < count; q++) _mm512_storeu_si512(out + (p + q) * R + r, t[q]);
+            }
+        }
+    } else {
         // r contiguous: the values of k = 2p and 2p + 1 for 16 rows at once.
-        const __mmask16 all = (__mmask16)0xFFFF;
         for (long p = 0; p < pairs; p++) {
             for (long r = 0; r < R; r += 16) {
                 long left = valid - r;
-                __mmask16 mask = left >= 16 ? all : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
+                __mmask16 mask = left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
                 const float *lo_row = x + (2 * p) * ks + r0 + r;
                 __m512i both = interleaved_pairs16(lo_row, 2 * p + 1 < depth ? lo_row + ks : 0, mask);
                 if (R - r >= 16) _mm512_storeu_si512(out + p * R + r, both);
                 else _mm512_mask_storeu_epi32(out + p * R + r, (__mmask16)((1u << (R - r)) - 1), both);
             }
         }
-    } else {
-        for (long p = 0; p < pairs; p++)
-            for (long r = 0; r < R; r++) out[p * R + r] = pair_of(x, rs, ks, r0 + r, 2 * p, rows, depth);
     }
 }
 
